@@ -1,0 +1,183 @@
+"""The manifest: feature rows, provider columns and model tiers, validated before anything runs."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+DEFAULT_MANIFEST = Path(__file__).resolve().parent.parent / "manifest.yaml"
+
+ID_PATTERN = r"^[a-z][a-z0-9_]*$"
+VERSION_PATTERN = re.compile(r"^\d+\.\d+\.\d+([.-]?[A-Za-z0-9.]+)?$")
+KNOWN_ROUTES = ("anthropic", "bedrock_invoke", "bedrock_converse", "vertex_ai", "azure")
+
+
+class ManifestError(ValueError):
+    """The manifest is wrong; the message names the field."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Provider(_Strict):
+    id: str = Field(pattern=ID_PATTERN)
+    name: str = Field(min_length=1)
+    route: Literal["anthropic", "bedrock_invoke", "bedrock_converse", "vertex_ai", "azure"]
+    models: dict[str, str]
+
+
+class Feature(_Strict):
+    id: str = Field(pattern=ID_PATTERN)
+    name: str = Field(min_length=1)
+    check: str = Field(pattern=ID_PATTERN)
+    tiers: list[str] | None = None
+    not_applicable: dict[str, str] = Field(default_factory=dict)
+    description: str | None = None
+
+    @field_validator("not_applicable")
+    @classmethod
+    def _reasons_not_empty(cls, value: dict[str, str]) -> dict[str, str]:
+        for provider, reason in value.items():
+            if not str(reason).strip():
+                raise ValueError(f"not_applicable for {provider!r} needs a reason")
+        return value
+
+
+class Manifest(_Strict):
+    schema_version: Literal["1"]
+    claude_code_version: str
+    litellm_version: str
+    tiers: dict[str, str]
+    providers: list[Provider] = Field(min_length=1)
+    features: list[Feature] = Field(min_length=1)
+
+    @field_validator("claude_code_version", "litellm_version")
+    @classmethod
+    def _pinned(cls, value: str) -> str:
+        if not VERSION_PATTERN.match(value):
+            raise ValueError(f"must be an exact pinned version like 1.2.3, got {value!r}")
+        return value
+
+    @field_validator("tiers")
+    @classmethod
+    def _tiers(cls, value: dict[str, str]) -> dict[str, str]:
+        if not value:
+            raise ValueError("at least one tier is required")
+        for tier, model in value.items():
+            if not re.match(ID_PATTERN, tier):
+                raise ValueError(f"tier name {tier!r} must match {ID_PATTERN}")
+            if not str(model).startswith("claude-"):
+                raise ValueError(f"tier {tier!r}: model id {model!r} must be a real Claude model id (claude-...)")
+        return value
+
+    @model_validator(mode="after")
+    def _cross_references(self) -> "Manifest":
+        from worker.checks import known_checks  # the check registry is the source of valid names
+
+        for kind, items in (("providers", self.providers), ("features", self.features)):
+            seen: set[str] = set()
+            for index, item in enumerate(items):
+                if item.id in seen:
+                    raise ValueError(f"{kind}[{index}].id: duplicate id {item.id!r}")
+                seen.add(item.id)
+        tier_names = set(self.tiers)
+        provider_ids = {p.id for p in self.providers}
+        for index, provider in enumerate(self.providers):
+            missing = tier_names - set(provider.models)
+            if missing:
+                raise ValueError(f"providers[{index}].models: missing tier(s) {sorted(missing)} for {provider.id!r}")
+            extra = set(provider.models) - tier_names
+            if extra:
+                raise ValueError(f"providers[{index}].models: unknown tier(s) {sorted(extra)} for {provider.id!r}")
+        checks = known_checks()
+        for index, feature in enumerate(self.features):
+            if feature.check not in checks:
+                raise ValueError(
+                    f"features[{index}].check: unknown check {feature.check!r} for {feature.id!r}; "
+                    f"known: {sorted(checks)}"
+                )
+            for tier in feature.tiers or []:
+                if tier not in tier_names:
+                    raise ValueError(f"features[{index}].tiers: unknown tier {tier!r}")
+            for provider in feature.not_applicable:
+                if provider not in provider_ids:
+                    raise ValueError(f"features[{index}].not_applicable: unknown provider {provider!r}")
+        return self
+
+    # --- lookups -------------------------------------------------------------------------------
+    def provider(self, provider_id: str) -> Provider:
+        for provider in self.providers:
+            if provider.id == provider_id:
+                return provider
+        raise KeyError(provider_id)
+
+    def feature(self, feature_id: str) -> Feature:
+        for feature in self.features:
+            if feature.id == feature_id:
+                return feature
+        raise KeyError(feature_id)
+
+    def feature_tiers(self, feature: Feature) -> list[str]:
+        return list(feature.tiers) if feature.tiers else list(self.tiers)
+
+    def select(self, features: list[str] | None, providers: list[str] | None, tiers: list[str] | None) -> "Selection":
+        """The cells of a run, refusing unknown names with a clear message."""
+        for kind, wanted, known in (
+            ("feature", features, [f.id for f in self.features]),
+            ("provider", providers, [p.id for p in self.providers]),
+            ("tier", tiers, list(self.tiers)),
+        ):
+            unknown = [w for w in wanted or [] if w not in known]
+            if unknown:
+                raise ManifestError(f"unknown {kind}(s) {unknown}; the manifest has {known}")
+        return Selection(
+            features=[f.id for f in self.features if not features or f.id in features],
+            providers=[p.id for p in self.providers if not providers or p.id in providers],
+            tiers=[t for t in self.tiers if not tiers or t in tiers],
+        )
+
+
+class Selection(BaseModel):
+    features: list[str]
+    providers: list[str]
+    tiers: list[str]
+
+
+def alias_for(model_id: str, provider_id: str) -> str:
+    """The proxy alias for a tier on a provider: named after the real id so the CLI shapes its request as for it."""
+    return f"{model_id}-{provider_id.replace('_', '-')}"
+
+
+def _describe(error: ValidationError) -> str:
+    lines = []
+    for item in error.errors():
+        where = ".".join(str(part) for part in item["loc"]) or "(top level)"
+        message = item["msg"].removeprefix("Value error, ")
+        lines.append(f"{where}: {message}")
+    return "; ".join(lines)
+
+
+def parse_manifest(data: object, source: str = "manifest") -> Manifest:
+    if not isinstance(data, dict):
+        raise ManifestError(f"{source}: the top level must be a mapping, got {type(data).__name__}")
+    try:
+        return Manifest.model_validate(data)
+    except ValidationError as error:
+        raise ManifestError(f"{source} is invalid: {_describe(error)}") from None
+
+
+def load_manifest(path: str | Path | None = None) -> Manifest:
+    path = Path(path) if path else DEFAULT_MANIFEST
+    try:
+        text = path.read_text()
+    except OSError as error:
+        raise ManifestError(f"cannot read manifest {path}: {error.strerror}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        raise ManifestError(f"{path} is not valid YAML: {error}") from None
+    return parse_manifest(data, str(path))

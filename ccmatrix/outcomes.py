@@ -1,0 +1,105 @@
+"""Typed outcomes of a tier run and of a cell, and how tiers combine into a cell."""
+from __future__ import annotations
+
+from enum import Enum
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class Status(str, Enum):
+    PASS = "pass"
+    FAIL = "fail"  # the gateway is wrong (translated badly, or sent what the provider refuses)
+    ERROR = "error"  # infrastructure: credentials, quota, timeout, proxy did not boot...
+    NOT_APPLICABLE = "not_applicable"  # by data, always with a reason
+    NOT_TESTED = "not_tested"
+
+
+class UpstreamCall(BaseModel):
+    method: str
+    path: str
+    status: int | None = None
+
+
+class Evidence(BaseModel):
+    """What a tier run leaves behind so a reader can see why a cell has its colour."""
+
+    result_text: str | None = None  # the CLI's final result text, truncated
+    api_error_status: int | None = None
+    upstream_calls: list[UpstreamCall] = Field(default_factory=list)
+    assertion: str | None = None  # the assertion that failed, if any
+    findings: list[str] = Field(default_factory=list)  # e.g. egress attempts blocked by the sandbox
+    extra: dict[str, Any] = Field(default_factory=dict)
+
+
+class TierResult(BaseModel):
+    status: Status
+    error: str | None = None
+    reason: str | None = None
+    duration_ms: int | None = None
+    evidence: Evidence | None = None
+    fidelity: dict[str, Any] | None = None
+
+    @classmethod
+    def passed(cls, **kw: Any) -> "TierResult":
+        return cls(status=Status.PASS, **kw)
+
+    @classmethod
+    def failed(cls, error: str, **kw: Any) -> "TierResult":
+        return cls(status=Status.FAIL, error=error, **kw)
+
+    @classmethod
+    def errored(cls, reason: str, **kw: Any) -> "TierResult":
+        return cls(status=Status.ERROR, error=reason, **kw)
+
+    @classmethod
+    def not_applicable(cls, reason: str) -> "TierResult":
+        return cls(status=Status.NOT_APPLICABLE, reason=reason)
+
+    @classmethod
+    def not_tested(cls, reason: str) -> "TierResult":
+        return cls(status=Status.NOT_TESTED, reason=reason)
+
+
+class CellResult(BaseModel):
+    feature: str
+    provider: str
+    status: Status
+    error: str | None = None
+    reason: str | None = None
+    tiers: dict[str, TierResult] = Field(default_factory=dict)
+    fidelity: dict[str, Any] | None = None
+    duration_ms: int | None = None
+
+
+def aggregate(tiers: dict[str, TierResult]) -> tuple[Status, str | None, str | None]:
+    """Combine tier results into (status, error, reason) for the cell.
+
+    The rule, in order:
+    1. Tiers that are not_applicable (by data) are set aside; if nothing else is left the cell is
+       not_applicable, with their reason.
+    2. Any `fail` makes the cell `fail` — the gateway is wrong on at least one tier, whatever else happened.
+    3. Else any `error` makes the cell `error` — we could not tell, an infrastructure fault hid the answer.
+    4. Else any `not_tested` makes the cell `not_tested` (a cell is never green on partial evidence).
+    5. Else every remaining tier passed: `pass`.
+    The error/reason of a non-pass cell names the tiers it comes from.
+    """
+    if not tiers:
+        return Status.NOT_TESTED, None, "no tier was run"
+    applicable = {name: t for name, t in tiers.items() if t.status != Status.NOT_APPLICABLE}
+    if not applicable:
+        reasons = sorted({t.reason or "not applicable" for t in tiers.values()})
+        return Status.NOT_APPLICABLE, None, "; ".join(reasons)
+    for status in (Status.FAIL, Status.ERROR, Status.NOT_TESTED):
+        hit = {name: t for name, t in applicable.items() if t.status == status}
+        if hit:
+            text = "; ".join(f"{name}: {t.error or t.reason or status.value}" for name, t in hit.items())
+            if status == Status.NOT_TESTED:
+                return status, None, text
+            return status, text, None
+    return Status.PASS, None, None
+
+
+def cell_from_tiers(feature: str, provider: str, tiers: dict[str, TierResult], **kw: Any) -> CellResult:
+    status, error, reason = aggregate(tiers)
+    return CellResult(feature=feature, provider=provider, status=status, error=error, reason=reason, tiers=tiers, **kw)

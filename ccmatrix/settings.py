@@ -1,0 +1,76 @@
+"""Settings from the environment (prefix CCMATRIX_) or a .env file. Secrets are SecretStr: never printed."""
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CCMATRIX_", env_file=".env", extra="ignore")
+
+    broker_url: str | None = None
+    result_backend: str | None = None
+
+    cache_dir: Path = PROJECT_ROOT / ".cache"
+    out_dir: Path = PROJECT_ROOT / "out"
+    history_dir: Path | None = None  # default: <out_dir>/../.ccmatrix-history handled by publish
+    manifest_path: Path = PROJECT_ROOT / "manifest.yaml"
+
+    # Publishers, comma separated: directory, git
+    publishers: str = "directory"
+    git_repo: str | None = None  # path or URL of the docs repository
+    git_branch: str = "main"
+    git_path: str = "compatibility-matrix.json"  # the only path the git publisher will write
+    git_credentials_file: Path | None = None
+
+    # Worker runtime
+    proxy_runtime: str = "process"  # process | docker
+    proxy_image: str = "ghcr.io/berriai/litellm"
+    network_isolation: str = "auto"  # auto (on when root and unshare work) | on | off
+    cli_timeout_s: float = 180.0
+    proxy_boot_timeout_s: float = 120.0
+    job_time_limit_s: int = 1800
+    cli_max_retries: int = 0
+    worker_concurrency: int = Field(default_factory=lambda: max(1, os.cpu_count() or 1))
+
+    # Shared per-provider rate limit, requests per second (0 = off). Off for the emulator by default.
+    rate_limit_rps: float = 0.0
+
+    # Fidelity
+    strict_fidelity: bool = False
+
+    # Real provider credentials: any of them set switches that column to the real provider.
+    anthropic_api_key: SecretStr | None = None
+    aws_access_key_id: SecretStr | None = None
+    aws_secret_access_key: SecretStr | None = None
+    aws_session_token: SecretStr | None = None
+    aws_region: str = "us-east-1"
+    vertex_credentials_file: Path | None = None
+    vertex_project: str | None = None
+    vertex_location: str = "us-east5"
+    azure_api_key: SecretStr | None = None
+    azure_api_base: str | None = None
+
+    def real_providers(self) -> set[str]:
+        """The routes that have real credentials configured (the others use the emulator)."""
+        real = set()
+        if self.anthropic_api_key:
+            real.add("anthropic")
+        if self.aws_access_key_id and self.aws_secret_access_key:
+            real.update({"bedrock_invoke", "bedrock_converse"})
+        if self.vertex_credentials_file and self.vertex_project:
+            real.add("vertex_ai")
+        if self.azure_api_key and self.azure_api_base:
+            real.add("azure")
+        return real
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,19 @@
+"""Proxy runtimes: how the gateway under test is booted (a process from a cached venv, or a container)."""
+from __future__ import annotations
+
+from worker.runtimes.base import ProxyHandle, ProxyRuntime, ProxySpec, ProxyBootError
+
+
+def get_runtime(name: str) -> ProxyRuntime:
+    if name == "process":
+        from worker.runtimes.process import ProcessRuntime
+
+        return ProcessRuntime()
+    if name == "docker":
+        from worker.runtimes.docker import DockerRuntime
+
+        return DockerRuntime()
+    raise ValueError(f"unknown proxy runtime {name!r} (process | docker)")
+
+
+__all__ = ["ProxyHandle", "ProxyRuntime", "ProxySpec", "ProxyBootError", "get_runtime"]
