@@ -1,0 +1,50 @@
+"""The directory publisher: the matrix JSON, its JSON Schema and the page, each written atomically."""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from ccmatrix.matrix import Matrix, json_schema, to_json
+
+MATRIX_FILE = "compatibility-matrix.json"
+SCHEMA_FILE = "compatibility-matrix.schema.json"
+PAGE_FILE = "index.html"
+
+
+def atomic_write(path: Path, data: str | bytes) -> None:
+    """Write `data` to `path` via a temp file in the same directory and os.replace (never a half file)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(raw)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def publish(matrix: Matrix, out_dir: Path) -> list[str]:
+    """Write the three files into `out_dir`; return their paths. The caller has validated the matrix."""
+    from ccmatrix.publish.page import render_page
+
+    out_dir = Path(out_dir)
+    document = to_json(matrix)
+    files = [
+        (out_dir / SCHEMA_FILE, json.dumps(json_schema(), indent=2) + "\n"),
+        (out_dir / MATRIX_FILE, document),
+        (out_dir / PAGE_FILE, render_page(json.loads(document))),
+    ]
+    for path, text in files:
+        atomic_write(path, text)
+    return [str(path) for path, _ in files]
