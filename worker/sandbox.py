@@ -1,0 +1,161 @@
+"""Where a job's emulator, proxy and CLI live: a loopback-only network namespace (or the host, as a fallback).
+
+Isolated mode (root + `unshare`): an agent process (worker.sandbox_agent) is started with
+`unshare --net --mount`; inside, only `lo` is up and /etc/resolv.conf points at the agent's own DNS recorder,
+so any attempt to reach the internet fails at once and the name asked for is recorded as a finding.
+Later processes join it with `nsenter`. The worker itself stays outside (it needs Redis) and reaches services
+inside through Unix sockets the agent bridges to fixed loopback ports — httpx's UDS transport is the seam.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from functools import lru_cache
+from pathlib import Path
+
+import httpx
+
+# Fixed ports inside a namespace (a fresh namespace has every port free).
+SERVICE_PORTS = {"emulator": 18080, "proxy": 14000, "recorder": 14100}
+
+
+class SandboxError(RuntimeError):
+    pass
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@lru_cache(maxsize=1)
+def isolation_available() -> bool:
+    if os.geteuid() != 0 or not (shutil.which("unshare") and shutil.which("nsenter") and shutil.which("ip")):
+        return False
+    probe = subprocess.run(
+        ["unshare", "--net", "--mount", "sh", "-c", "ip link set lo up && mount --bind /dev/null /etc/hostname"],
+        capture_output=True,
+        timeout=20,
+    )
+    return probe.returncode == 0
+
+
+def want_isolation(setting: str) -> bool:
+    if setting == "off":
+        return False
+    if setting == "on":
+        if not isolation_available():
+            raise SandboxError("network isolation requested but unshare/nsenter as root are not available")
+        return True
+    return isolation_available()
+
+
+class Sandbox:
+    def __init__(self, root: Path, isolated: bool):
+        self.root = Path(root)
+        self.isolated = isolated
+        self.agent: subprocess.Popen | None = None
+        self._ports: dict[str, int] = {}
+
+    # --- lifecycle -------------------------------------------------------------------------------
+    def start(self) -> "Sandbox":
+        self.root.mkdir(parents=True, exist_ok=True)
+        if not self.isolated:
+            return self
+        resolv = self.root / "resolv.conf"
+        resolv.write_text("nameserver 127.0.0.1\noptions timeout:1 attempts:1\n")
+        ready = self.root / "agent.ready"
+        ready.unlink(missing_ok=True)
+        script = 'ip link set lo up && mount --bind "$1" /etc/resolv.conf && shift && exec "$@"'
+        forwards = [f"--forward={name}.sock:{port}" for name, port in SERVICE_PORTS.items()]
+        cmd = ["unshare", "--net", "--mount", "--propagation", "private", "sh", "-c", script, "sh", str(resolv),
+               sys.executable, "-m", "worker.sandbox_agent", "--dir", str(self.root), *forwards]
+        log = open(self.root / "agent.log", "ab")
+        self.agent = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True,
+                                      env=_python_env())
+        deadline = time.monotonic() + 20
+        while not ready.exists():
+            if self.agent.poll() is not None:
+                raise SandboxError(f"sandbox agent exited: {(self.root / 'agent.log').read_text()[-800:]}")
+            if time.monotonic() > deadline:
+                self.stop()
+                raise SandboxError("sandbox agent did not become ready in 20 s")
+            time.sleep(0.02)
+        return self
+
+    def stop(self) -> None:
+        if self.agent and self.agent.poll() is None:
+            try:
+                os.killpg(self.agent.pid, signal.SIGTERM)
+                self.agent.wait(5)
+            except (ProcessLookupError, subprocess.TimeoutExpired):
+                try:
+                    os.killpg(self.agent.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+        self.agent = None
+
+    def alive(self) -> bool:
+        return not self.isolated or (self.agent is not None and self.agent.poll() is None)
+
+    # --- running things inside ---------------------------------------------------------------------
+    def wrap(self, cmd: list[str], cwd: str | Path | None = None) -> list[str]:
+        """The command line that runs `cmd` inside the sandbox (nsenter keeps no cwd: pass it)."""
+        if not self.isolated:
+            return list(cmd)
+        assert self.agent is not None, "sandbox not started"
+        pid = self.agent.pid
+        wd = [f"--wd={cwd}"] if cwd else [f"--wd={os.getcwd()}"]
+        return ["nsenter", f"--net=/proc/{pid}/ns/net", f"--mount=/proc/{pid}/ns/mnt", *wd, "--", *cmd]
+
+    def port(self, service: str) -> int:
+        """The port a service binds to (inside the namespace, or on the host)."""
+        if self.isolated:
+            return SERVICE_PORTS[service]
+        if service not in self._ports:
+            self._ports[service] = free_port()
+        return self._ports[service]
+
+    def url(self, service: str) -> str:
+        """The URL of a service as seen from inside the sandbox."""
+        return f"http://127.0.0.1:{self.port(service)}"
+
+    def client(self, service: str, timeout: float = 30.0) -> httpx.Client:
+        """An HTTP client the worker (outside) uses to reach a service inside."""
+        if self.isolated:
+            transport = httpx.HTTPTransport(uds=str(self.root / f"{service}.sock"))
+            return httpx.Client(transport=transport, base_url=f"http://127.0.0.1:{self.port(service)}",
+                                timeout=timeout)
+        return httpx.Client(base_url=self.url(service), timeout=timeout)
+
+    # --- findings ---------------------------------------------------------------------------------
+    def egress_attempts(self, since: float = 0.0) -> list[str]:
+        """Names looked up from inside the sandbox since `since` (epoch seconds): attempted egress."""
+        path = self.root / "egress.jsonl"
+        if not path.exists():
+            return []
+        found = []
+        for line in path.read_text().splitlines():
+            try:
+                item = json.loads(line)
+            except ValueError:
+                continue
+            if item.get("ts", 0) >= since and item.get("name") not in found:
+                found.append(item["name"])
+        return found
+
+
+def _python_env() -> dict[str, str]:
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8"}
+    if "PYTHONPATH" in os.environ:
+        env["PYTHONPATH"] = os.environ["PYTHONPATH"]
+    project_root = str(Path(__file__).resolve().parent.parent)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [project_root, env.get("PYTHONPATH")]))
+    return env
