@@ -1,22 +1,43 @@
-"""The self-contained matrix page (M1: a plain server-rendered table with the JSON embedded)."""
+"""The self-contained matrix page: one HTML file, inline CSS and JS, the matrix JSON embedded; no network at view time.
+
+The page renders the embedded document in the browser (the template is `page_template.html`); a plain table is
+also rendered here, inside <noscript>, for readers without JavaScript.
+"""
 from __future__ import annotations
 
 import html
 import json
+import re
+from functools import lru_cache
+from importlib import resources
 from typing import Any
 
-ICONS = {"pass": "✓", "fail": "✗", "error": "⚠", "not_applicable": "–", "not_tested": "?"}
+SUPPORTED_SCHEMA_VERSIONS = ("1",)
+ICONS = {"pass": "✓", "fail": "✗", "error": "⚠", "not_applicable": "–", "not_tested": "○"}
+_SLOT = re.compile(r"__(MATRIX_JSON|NOSCRIPT)__")
 
 
-def embed_json(document: dict[str, Any]) -> str:
-    """JSON safe inside a <script> element (no `</script>` or `<!--` can close it)."""
-    text = json.dumps(document, ensure_ascii=False, sort_keys=False)
-    return text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e").replace(
-        "\u2028", "\\u2028").replace("\u2029", "\\u2029")
+@lru_cache(maxsize=1)
+def _template() -> str:
+    return resources.files("ccmatrix.publish").joinpath("page_template.html").read_text(encoding="utf-8")
 
 
-def render_page(document: dict[str, Any]) -> str:
+def embed_json(document: Any) -> str:
+    """JSON safe inside a <script> element: no `</script>`, `<!--` or line separator can break out of it."""
+    text = json.dumps(document, ensure_ascii=False)
+    return (
+        text.replace("&", "\\u0026")
+        .replace("<", "\\u003c")
+        .replace(">", "\\u003e")
+        .replace("\u2028", "\\u2028")
+        .replace("\u2029", "\\u2029")
+    )
+
+
+def plain_table(document: dict[str, Any]) -> str:
     esc = html.escape
+    if str(document.get("schema_version")) not in SUPPORTED_SCHEMA_VERSIONS:
+        return f"<p>Unsupported matrix schema_version {esc(repr(document.get('schema_version')))}.</p>"
     providers = document.get("providers", [])
     names = document.get("provider_names", {})
     head = "".join(f"<th>{esc(names.get(p, p))}</th>" for p in providers)
@@ -24,18 +45,19 @@ def render_page(document: dict[str, Any]) -> str:
     for feature in document.get("features", []):
         cells = []
         for p in providers:
-            cell = feature.get("providers", {}).get(p, {})
-            status = cell.get("status", "not_tested")
+            cell = feature.get("providers", {}).get(p) or {"status": "not_tested"}
+            status = str(cell.get("status"))
             tip = cell.get("error") or cell.get("reason") or ("passing" if status == "pass" else status)
-            cells.append(f'<td class="{esc(status)}" title="{esc(tip)}">{ICONS.get(status, "")} {esc(status)}</td>')
-        rows.append(f"<tr><th>{esc(feature.get('name', feature.get('id', '')))}</th>{''.join(cells)}</tr>")
-    return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Claude Code × LiteLLM compatibility matrix</title>
-<style>td.pass{{background:#d4f7d4}}td.fail{{background:#f7d4d4}}td.error{{background:#ffe8b0}}</style></head>
-<body><h1>Claude Code × LiteLLM compatibility matrix</h1>
-<p>LiteLLM {esc(str(document.get('litellm_version')))} · Claude Code {esc(str(document.get('claude_code_version')))}
- · generated {esc(str(document.get('generated_at')))} · run {esc(str(document.get('run_id')))}</p>
-<table><thead><tr><th>Feature</th>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>
-<script type="application/json" id="matrix-data">{embed_json(document)}</script>
-</body></html>
-"""
+            cells.append(f'<td title="{esc(str(tip))}">{ICONS.get(status, "?")} {esc(status)}</td>')
+        rows.append(f"<tr><th>{esc(str(feature.get('name') or feature.get('id')))}</th>{''.join(cells)}</tr>")
+    return (
+        f"<p>LiteLLM {esc(str(document.get('litellm_version')))} · Claude Code "
+        f"{esc(str(document.get('claude_code_version')))} · generated {esc(str(document.get('generated_at')))}</p>"
+        f"<table border=\"1\"><thead><tr><th>Feature</th>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    )
+
+
+def render_page(document: dict[str, Any]) -> str:
+    """The page for a matrix document (the JSON-mode dump of a Matrix)."""
+    values = {"MATRIX_JSON": embed_json(document), "NOSCRIPT": plain_table(document)}
+    return _SLOT.sub(lambda m: values[m.group(1)], _template())

@@ -7,7 +7,7 @@ from ccmatrix.matrix import Matrix
 from ccmatrix.publish import PublishRefused, publish_run
 from ccmatrix.publish.directory import atomic_write
 from ccmatrix.settings import Settings
-from tests.unit.publish.factories import matrix
+from ccmatrix.publish.samples import matrix
 
 
 def settings(tmp_path, **kw) -> Settings:

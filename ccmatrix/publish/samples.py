@@ -1,4 +1,4 @@
-"""Matrices for the publishing tests, built from the real models (never hand-typed JSON)."""
+"""Sample matrices built from the real models: for the tests and for previewing the page (never hand-typed JSON)."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
