@@ -6,8 +6,14 @@ from datetime import datetime, timedelta, timezone
 from ccmatrix.matrix import Cell, FeatureRow, Matrix, TierDetail
 from ccmatrix.outcomes import Evidence, Status, UpstreamCall
 
-PROVIDERS = ["anthropic", "bedrock_invoke", "vertex_ai"]
-NAMES = {"anthropic": "Anthropic", "bedrock_invoke": "Bedrock (Invoke)", "vertex_ai": "Vertex AI"}
+PROVIDERS = ["anthropic", "bedrock_invoke", "bedrock_converse", "vertex_ai", "azure"]
+NAMES = {
+    "anthropic": "Anthropic",
+    "bedrock_invoke": "Bedrock (Invoke)",
+    "bedrock_converse": "Bedrock (Converse)",
+    "vertex_ai": "Vertex AI",
+    "azure": "Azure AI Foundry",
+}
 TIERS = ["haiku", "sonnet", "opus"]
 
 
@@ -88,3 +94,21 @@ def every_status_cells() -> dict[str, dict[str, Cell]]:
 
 def old(hours: float) -> datetime:
     return datetime.now(timezone.utc) - timedelta(hours=hours)
+
+
+def wide_matrix(**kw) -> Matrix:
+    """Every provider column and several rows: wider than a phone screen."""
+    statuses = ["pass", "fail", "error", "not_applicable", "not_tested"]
+    cells = {}
+    for i, feature in enumerate(["basic_messaging_non_streaming", "streaming_text", "tool_use_round_trip",
+                                 "extended_thinking", "prompt_caching", "image_input"]):
+        row = {}
+        for j, provider in enumerate(PROVIDERS):
+            status = statuses[(i + j) % len(statuses)]
+            row[provider] = cell(
+                status,
+                error=f"{provider}: example {status}" if status in ("fail", "error") else None,
+                reason=f"{provider}: example {status}" if status in ("not_applicable", "not_tested") else None,
+            )
+        cells[feature] = row
+    return matrix(cells, **kw)

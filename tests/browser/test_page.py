@@ -1,0 +1,166 @@
+"""The published page in real headless Chromium: every requirement of issue 6, with a screenshot each."""
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from ccmatrix.matrix import to_json
+from ccmatrix.publish.page import render_page
+from ccmatrix.publish.samples import matrix, wide_matrix
+
+pytestmark = pytest.mark.browser
+
+STATUSES = ["pass", "fail", "error", "not_applicable", "not_tested"]
+
+
+def page_for(m) -> str:
+    return render_page(json.loads(to_json(m)))
+
+
+def test_every_status_renders_with_icon_and_distinct_colours(open_page, screenshot_dir):
+    page, requests = open_page(page_for(matrix()))
+    page.wait_for_selector("[data-testid=matrix]")
+    page.screenshot(path=screenshot_dir / "01-every-status.png", full_page=True)
+    seen = {}
+    for status in STATUSES:
+        cell = page.locator(f"td[data-status={status}]").first
+        assert cell.is_visible(), status
+        button = cell.locator("button")
+        seen[status] = button.evaluate(
+            "b => { const s = getComputedStyle(b); return [s.backgroundColor, s.backgroundImage, s.color, b.innerText]; }"
+        )
+    icons = {"pass": "✓", "fail": "✗", "error": "⚠"}
+    for status, icon in icons.items():
+        assert icon in seen[status][3], (status, seen[status])
+    # error must not look like fail: different colour and a pattern
+    assert seen["error"][:3] != seen["fail"][:3]
+    assert "gradient" in seen["error"][1]
+    assert len({tuple(v[:3]) for v in seen.values()}) == len(STATUSES)
+    assert page.locator("[data-testid=count-fail]").get_attribute("data-count") == "1"
+    assert page.locator("td.cell").count() == 6
+    assert requests == []
+    assert page.js_errors == []
+
+
+def test_tooltip_shows_error_reason_or_passing(open_page, screenshot_dir):
+    m = matrix()
+    page, _ = open_page(page_for(m))
+    tooltip = page.locator("[data-testid=tooltip]")
+    assert not tooltip.is_visible()
+    page.hover("[data-testid=cell-basic_messaging-bedrock_invoke] button")
+    tooltip.wait_for(state="visible")
+    assert tooltip.inner_text() == m.features[0].providers["bedrock_invoke"].error
+    page.screenshot(path=screenshot_dir / "02-tooltip.png")
+    page.hover("[data-testid=cell-basic_messaging-anthropic] button")
+    assert tooltip.inner_text() == "passing"
+    page.hover("[data-testid=cell-streaming-vertex_ai] button")
+    assert tooltip.inner_text() == "no credentials for vertex_ai"
+    page.hover("h1")
+    tooltip.wait_for(state="hidden")
+
+
+def test_detail_view_shows_tiers_evidence_and_fidelity(open_page, screenshot_dir):
+    page, _ = open_page(page_for(matrix()))
+    detail = page.locator("[data-testid=detail]")
+    assert not detail.is_visible()
+    page.click("[data-testid=cell-basic_messaging-bedrock_invoke] button")
+    detail.wait_for(state="visible")
+    assert "Basic messaging × Bedrock (Invoke)" == page.locator("[data-testid=detail-title]").inner_text()
+    tiers = page.locator("[data-testid=detail-tiers] tbody tr")
+    assert tiers.count() == 3
+    assert [tiers.nth(i).get_attribute("data-tier") for i in range(3)] == ["haiku", "sonnet", "opus"]
+    assert tiers.nth(0).get_attribute("data-status") == "fail"
+    assert "1.00 s" in tiers.nth(0).inner_text()
+    evidence = page.locator("[data-testid=evidence-haiku]").inner_text()
+    for expected in ("API Error: 500", "500", "POST /v1/messages → 200", "result_text == 'PONG'"):
+        assert expected in evidence
+    page.screenshot(path=screenshot_dir / "03-detail-fail.png")
+    page.click("[data-testid=detail-close]")
+    detail.wait_for(state="hidden")
+
+    page.click("[data-testid=cell-streaming-anthropic] button")
+    detail.wait_for(state="visible")
+    records = page.locator("[data-testid=fidelity-cell-records] tbody tr")
+    assert records.count() == 1
+    row = records.first.inner_text()
+    for expected in ("body.max_tokens", "changed", "32000", "4096", "lossy", "clamp", "provider maximum"):
+        assert expected in row
+    page.screenshot(path=screenshot_dir / "04-detail-fidelity.png")
+    page.keyboard.press("Escape")
+    detail.wait_for(state="hidden")
+
+    page.click("[data-testid=cell-basic_messaging-vertex_ai] button")
+    assert "egress blocked" in page.locator("[data-testid=evidence-haiku]").inner_text()
+
+
+def test_banner_relative_time_when_recent(open_page, screenshot_dir):
+    m = matrix(generated_at=datetime.now(timezone.utc) - timedelta(minutes=5), litellm_version="1.106.2",
+               claude_code_version="2.1.197")
+    page, _ = open_page(page_for(m))
+    assert page.locator("[data-testid=litellm-version]").inner_text() == "1.106.2"
+    assert page.locator("[data-testid=claude-code-version]").inner_text() == "2.1.197"
+    updated = page.locator("[data-testid=updated]")
+    assert updated.get_attribute("data-mode") == "relative"
+    assert updated.inner_text() == "5 minutes ago"
+    page.locator("[data-testid=banner]").screenshot(path=screenshot_dir / "05-banner-relative.png")
+
+
+@pytest.mark.parametrize(
+    "zone, clock, label",
+    [("America/New_York", "07:00 AM", "EST"), ("Asia/Tokyo", "09:00 PM", "GMT+9")],
+)
+def test_banner_absolute_time_in_viewer_zone_when_old(open_page, screenshot_dir, zone, clock, label):
+    m = matrix(generated_at=datetime(2024, 1, 15, 12, 0, tzinfo=timezone.utc))
+    page, _ = open_page(page_for(m), timezone_id=zone)
+    updated = page.locator("[data-testid=updated]")
+    assert updated.get_attribute("data-mode") == "absolute"
+    text = updated.inner_text()
+    assert "Jan 15, 2024" in text and clock in text and label in text and f"({zone})" in text, text
+    assert "ago" not in text
+    page.locator("[data-testid=banner]").screenshot(path=screenshot_dir / f"06-banner-absolute-{zone.replace('/', '-')}.png")
+
+
+def test_unsupported_schema_version_shows_placeholder(open_page, screenshot_dir):
+    document = json.loads(to_json(matrix()))
+    document["schema_version"] = "2"
+    page, _ = open_page(render_page(document))
+    placeholder = page.locator("[data-testid=schema-error]")
+    placeholder.wait_for(state="visible")
+    assert "schema_version" in placeholder.inner_text() and '"2"' in placeholder.inner_text()
+    assert page.locator("[data-testid=matrix]").count() == 0
+    assert page.locator("td.cell").count() == 0
+    page.screenshot(path=screenshot_dir / "07-schema-placeholder.png")
+
+
+def test_supported_page_has_no_placeholder(open_page):
+    page, _ = open_page(page_for(matrix()))
+    assert page.locator("[data-testid=schema-error]").count() == 0
+
+
+def test_narrow_viewport_scrolls_horizontally_without_reflow(open_page, screenshot_dir):
+    page, _ = open_page(page_for(wide_matrix()), width=375, height=740)
+    page.wait_for_selector("[data-testid=matrix]")
+    page.screenshot(path=screenshot_dir / "08-narrow-375.png", full_page=True)
+    sizes = page.evaluate(
+        """() => {
+        const box = document.querySelector('[data-testid=matrix-scroll]');
+        const rows = [...document.querySelectorAll('[data-testid=matrix] tbody tr')];
+        return {
+          scrollWidth: box.scrollWidth, clientWidth: box.clientWidth,
+          docWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth,
+          rowTops: rows.map(r => new Set([...r.querySelectorAll('td.cell')].map(td => td.getBoundingClientRect().top)).size),
+          minCellWidth: Math.min(...[...document.querySelectorAll('td.cell')].map(td => td.getBoundingClientRect().width)),
+          lineHeights: [...document.querySelectorAll('td.cell button')].map(b => b.getBoundingClientRect().height),
+        };
+    }"""
+    )
+    assert sizes["scrollWidth"] > sizes["clientWidth"], sizes
+    assert sizes["docWidth"] <= sizes["innerWidth"], sizes  # the page itself does not grow sideways
+    assert all(n == 1 for n in sizes["rowTops"]), sizes  # each row stays on one line
+    assert sizes["minCellWidth"] >= 100, sizes  # cells keep their width instead of squeezing
+    assert max(sizes["lineHeights"]) < 60, sizes  # labels do not wrap
+    page.locator("[data-testid=matrix-scroll]").evaluate("e => e.scrollLeft = e.scrollWidth")
+    assert page.locator("[data-testid=matrix-scroll]").evaluate("e => e.scrollLeft") > 0
+    page.screenshot(path=screenshot_dir / "09-narrow-375-scrolled.png")
