@@ -1,0 +1,156 @@
+"""`ccmatrix`: run the matrix locally, serve the emulator, provision tools, and read published runs."""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+from pathlib import Path
+
+
+def _add_run_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--features", action="append", help="feature ids (comma separated or repeated)")
+    parser.add_argument("--providers", action="append", help="provider ids")
+    parser.add_argument("--tiers", action="append", help="tiers: haiku, sonnet, opus")
+    parser.add_argument("--litellm-version", help="LiteLLM version under test (default: the manifest's pin)")
+    parser.add_argument("--claude-code-version", help="Claude Code version (default: the manifest's pin)")
+    parser.add_argument("--manifest", help="manifest file (default: manifest.yaml)")
+    parser.add_argument("--strict-fidelity", action="store_true", help="unexpected differences fail the cell")
+    parser.add_argument("--emulator-fault", action="append", default=[], dest="faults",
+                        help='emulator fault for every job, as JSON, e.g. {"provider":"anthropic","status":500}')
+    parser.add_argument("--concurrency", type=int, help="worker processes (default: number of cores)")
+    parser.add_argument("--timeout", type=float, default=None, help="give up after this many seconds")
+
+
+def _split(values):
+    items = [i.strip() for v in values or [] for i in v.split(",") if i.strip()]
+    return items or None
+
+
+def cmd_run(args) -> int:
+    from ccmatrix.manifest import ManifestError
+    from ccmatrix.settings import get_settings
+
+    settings = get_settings()
+    from producer.plan import RunOptions, plan_run
+
+    try:
+        options = RunOptions(features=_split(args.features), providers=_split(args.providers), tiers=_split(args.tiers),
+                             litellm_version=args.litellm_version, claude_code_version=args.claude_code_version,
+                             faults=[json.loads(f) for f in args.faults], strict_fidelity=args.strict_fidelity)
+        plan = plan_run(options, manifest_path=args.manifest)
+    except (ManifestError, ValueError) as error:
+        print(f"refused: {error}", file=sys.stderr)
+        return 2
+
+    from ccmatrix.provision import ProvisionError, ensure_claude, ensure_litellm
+
+    try:
+        print(f"provisioning claude-code {plan.claude_code_version} and litellm {plan.litellm_version} "
+              f"under {settings.cache_dir} ...", file=sys.stderr)
+        ensure_claude(settings.cache_dir, plan.claude_code_version)
+        ensure_litellm(settings.cache_dir, plan.litellm_version)
+    except ProvisionError as error:
+        print(f"provisioning failed: {error}", file=sys.stderr)
+        return 3
+
+    from ccmatrix.local_stack import LocalStack
+
+    log_dir = settings.cache_dir / "logs"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    stack = LocalStack(settings.cache_dir, log_dir)
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    try:
+        broker = settings.broker_url
+        if not broker:
+            broker = stack.start_redis()
+            print(f"started redis at {broker}", file=sys.stderr)
+            os.environ["CCMATRIX_BROKER_URL"] = broker
+            os.environ["CCMATRIX_RESULT_BACKEND"] = broker
+        env = dict(os.environ)
+        concurrency = args.concurrency or settings.worker_concurrency
+        stack.start_worker(env, concurrency)
+        print(f"started a celery worker (concurrency {concurrency}); logs in {log_dir}", file=sys.stderr)
+        get_settings.cache_clear()
+        from producer.app import make_app
+        from producer.submit import progress_bar, submit, wait
+
+        app = make_app()
+        import worker.tasks  # noqa: F401  register the tasks on this app's registry too
+        import producer.callback  # noqa: F401
+
+        result = submit(plan, app)
+        print(f"run {plan.run_id}: {len(plan.jobs)} cells", file=sys.stderr)
+        summary = wait(plan, app, result, on_progress=progress_bar(), timeout=args.timeout)
+    except KeyboardInterrupt:
+        print("\ninterrupted: stopping what was started", file=sys.stderr)
+        return 130
+    finally:
+        stack.stop()
+    print(json.dumps({k: summary.get(k) for k in ("run_id", "published", "counts", "targets", "reason")
+                      if k in summary}, indent=2))
+    if summary.get("published"):
+        print(f"matrix: {settings.out_dir / 'compatibility-matrix.json'}", file=sys.stderr)
+        print(f"page:   {settings.out_dir / 'index.html'}", file=sys.stderr)
+        return 0
+    return 1
+
+
+def cmd_emulator(args) -> int:
+    from emulator.server import serve
+
+    data_dir = Path(args.data_dir) if args.data_dir else Path(".cache") / "emulator"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    serve(args.host, args.port, data_dir)
+    return 0
+
+
+def cmd_provision(args) -> int:
+    from ccmatrix.manifest import load_manifest
+    from ccmatrix.provision import ProvisionError, ensure_claude, ensure_litellm
+    from ccmatrix.settings import get_settings
+
+    settings = get_settings()
+    manifest = load_manifest(args.manifest)
+    try:
+        print(ensure_claude(settings.cache_dir, args.claude_code_version or manifest.claude_code_version))
+        print(ensure_litellm(settings.cache_dir, args.litellm_version or manifest.litellm_version))
+    except ProvisionError as error:
+        print(f"provisioning failed: {error}", file=sys.stderr)
+        return 3
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ccmatrix", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="run the matrix locally (starts its own Redis and worker when needed)")
+    _add_run_options(run)
+    run.set_defaults(func=cmd_run)
+    emu = sub.add_parser("emulator", help="serve the five provider dialects")
+    emu.add_argument("--host", default="127.0.0.1")
+    emu.add_argument("--port", type=int, required=True)
+    emu.add_argument("--data-dir")
+    emu.set_defaults(func=cmd_emulator)
+    prov = sub.add_parser("provision", help="install the pinned claude-code and litellm under the cache")
+    prov.add_argument("--manifest")
+    prov.add_argument("--litellm-version")
+    prov.add_argument("--claude-code-version")
+    prov.set_defaults(func=cmd_provision)
+    try:
+        from ccmatrix.publish import commands
+
+        commands.register(sub)
+    except ImportError:
+        pass
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,70 @@
+"""The chord callback: aggregate, build the matrix, validate it and publish it — or publish nothing and say why."""
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from typing import Any
+
+from ccmatrix.manifest import parse_manifest
+from ccmatrix.matrix import IncompleteMatrix, build_matrix
+from ccmatrix.settings import get_settings
+from producer.app import app
+from worker.cell import CellOutcome
+
+log = logging.getLogger("ccmatrix.producer")
+
+
+def _pick_version(cells: list[CellOutcome], attr: str, requested: str) -> tuple[str, list[str]]:
+    seen = Counter(getattr(c, attr) for c in cells if getattr(c, attr))
+    problems = []
+    if len(seen) > 1:
+        problems.append(f"workers reported different {attr} values: {dict(seen)}")
+    if seen:
+        value = seen.most_common(1)[0][0]
+        if value != requested:
+            problems.append(f"{attr}: requested {requested}, the binaries report {value}")
+        return value, problems
+    return requested, problems
+
+
+def finish(results: list[Any], run: dict[str, Any]) -> dict[str, Any]:
+    from ccmatrix.publish import PublishRefused, publish_run
+
+    summary: dict[str, Any] = {"run_id": run["run_id"], "published": False}
+    try:
+        cells = [CellOutcome.model_validate(r) for r in results]
+    except Exception as error:
+        summary["reason"] = f"a cell result is malformed, nothing published: {error}"[:2000]
+        return summary
+    manifest = parse_manifest(run["manifest"], "run manifest")
+    from ccmatrix.manifest import Selection
+
+    selection = Selection.model_validate(run["selection"])
+    litellm_version, p1 = _pick_version(cells, "litellm_version", run["litellm_version"])
+    claude_version, p2 = _pick_version(cells, "claude_code_version", run["claude_code_version"])
+    counts = Counter(c.status.value for c in cells)
+    try:
+        matrix = build_matrix(manifest, selection, cells, run_id=run["run_id"], litellm_version=litellm_version,
+                              claude_code_version=claude_version,
+                              report={"counts": dict(counts), "problems": p1 + p2})
+    except IncompleteMatrix as error:
+        summary["reason"] = f"partial matrix, nothing published: {error}"
+        return summary
+    try:
+        report = publish_run(matrix, get_settings())
+    except PublishRefused as error:
+        summary["reason"] = f"publishing refused: {error.reason}"
+        return summary
+    summary.update(published=report.published, targets=report.targets, counts=dict(counts),
+                   report=report.model_dump(mode="json"), litellm_version=litellm_version,
+                   claude_code_version=claude_version)
+    return summary
+
+
+@app.task(name="ccmatrix.finish_run", acks_late=True, reject_on_worker_lost=True)
+def finish_run(results: list[Any], run: dict[str, Any]) -> dict[str, Any]:
+    try:
+        return finish(results, run)
+    except Exception as error:  # a crashed callback publishes nothing and says why
+        log.exception("finish_run crashed")
+        return {"run_id": run.get("run_id"), "published": False, "reason": f"callback crashed: {error}"[:2000]}

@@ -1,0 +1,74 @@
+"""Plan a run: validate the manifest and the selection, then one job per (feature, provider) cell."""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timezone
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from ccmatrix.manifest import Manifest, Selection, load_manifest
+from worker.cell import CellJob
+
+
+class RunOptions(BaseModel):
+    features: list[str] | None = None
+    providers: list[str] | None = None
+    tiers: list[str] | None = None
+    litellm_version: str | None = None
+    claude_code_version: str | None = None
+    faults: list[dict[str, Any]] = Field(default_factory=list)
+    strict_fidelity: bool = False
+
+
+class RunPlan(BaseModel):
+    run_id: str
+    created_at: datetime
+    litellm_version: str
+    claude_code_version: str
+    selection: Selection
+    manifest: dict[str, Any]
+    jobs: list[CellJob]
+    strict_fidelity: bool = False
+
+
+def new_run_id() -> str:
+    return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
+
+
+def plan_run(options: RunOptions, manifest: Manifest | None = None, manifest_path=None) -> RunPlan:
+    """Raises ManifestError (with the field named) before anything is enqueued."""
+    manifest = manifest or load_manifest(manifest_path)
+    selection = manifest.select(options.features, options.providers, options.tiers)
+    litellm_version = options.litellm_version or manifest.litellm_version
+    claude_code_version = options.claude_code_version or manifest.claude_code_version
+    # Re-validate the pins an operator passed on the command line, with the manifest's own rules.
+    from ccmatrix.manifest import parse_manifest
+
+    checked = parse_manifest({**manifest.model_dump(mode="json"), "litellm_version": litellm_version,
+                              "claude_code_version": claude_code_version}, "run options")
+    manifest_data = checked.model_dump(mode="json", exclude_none=True)
+    run_id = new_run_id()
+    jobs = [
+        CellJob(run_id=run_id, feature=f, provider=p, tiers=selection.tiers, litellm_version=litellm_version,
+                claude_code_version=claude_code_version, manifest=manifest_data, faults=options.faults,
+                strict_fidelity=options.strict_fidelity)
+        for f in selection.features
+        for p in selection.providers
+    ]
+    return RunPlan(run_id=run_id, created_at=datetime.now(timezone.utc), litellm_version=litellm_version,
+                   claude_code_version=claude_code_version, selection=selection, manifest=manifest_data, jobs=jobs,
+                   strict_fidelity=options.strict_fidelity)
+
+
+def build_chord(plan: RunPlan):
+    """The Celery chord: one run_cell job per cell, finish_run as the callback."""
+    from celery import chord
+
+    from producer.callback import finish_run
+    from worker.tasks import run_cell_task
+
+    header = [run_cell_task.s(job.model_dump(mode="json")).set(task_id=f"{plan.run_id}:{job.feature}:{job.provider}")
+              for job in plan.jobs]
+    run_info = plan.model_dump(mode="json", exclude={"jobs"})
+    return chord(header, finish_run.s(run_info).set(task_id=f"{plan.run_id}:finish"))

@@ -1,0 +1,48 @@
+"""Submit a planned run as a chord and (optionally) follow it to the end."""
+from __future__ import annotations
+
+import sys
+import time
+from typing import Callable
+
+from producer.plan import RunPlan, build_chord
+
+
+def submit(plan: RunPlan, app):
+    signature = build_chord(plan)
+    return signature.apply_async()
+
+
+def cell_task_ids(plan: RunPlan) -> list[str]:
+    return [f"{plan.run_id}:{job.feature}:{job.provider}" for job in plan.jobs]
+
+
+def wait(plan: RunPlan, app, result, on_progress: Callable[[int, int], None] | None = None,
+         timeout: float | None = None, poll_s: float = 1.0) -> dict:
+    """Block until the callback finishes; report (cells done, total) as cells complete."""
+    ids = cell_task_ids(plan)
+    started = time.monotonic()
+    last = -1
+    while True:
+        done = sum(1 for task_id in ids if app.AsyncResult(task_id).ready())
+        if done != last and on_progress:
+            on_progress(done, len(ids))
+            last = done
+        if result.ready():
+            return result.get(propagate=False, disable_sync_subtasks=False) if result.successful() else {
+                "run_id": plan.run_id, "published": False, "reason": f"the callback failed: {result.result!r}"}
+        if timeout is not None and time.monotonic() - started > timeout:
+            return {"run_id": plan.run_id, "published": False, "reason": f"gave up waiting after {timeout:.0f} s"}
+        time.sleep(poll_s)
+
+
+def progress_bar(stream=sys.stderr) -> Callable[[int, int], None]:
+    def show(done: int, total: int) -> None:
+        width = 30
+        filled = int(width * done / total) if total else width
+        stream.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} cells")
+        if done == total:
+            stream.write("\n")
+        stream.flush()
+
+    return show

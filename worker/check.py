@@ -1,0 +1,122 @@
+"""What a feature check sees (CheckContext) and the base classes checks are written with."""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import httpx
+
+from ccmatrix.manifest import Feature, Provider
+from ccmatrix.outcomes import TierResult, UpstreamCall
+from ccmatrix.settings import Settings
+from worker.classify import classify_run, evidence_for
+from worker.driver import CliRun, run_cli
+
+
+@dataclass
+class CheckContext:
+    feature: Feature
+    provider: Provider
+    tier: str
+    model: str  # the proxy alias the CLI asks for
+    job_id: str
+    settings: Settings
+    emulated: bool
+    claude_binary: Path
+    proxy_url: str  # as the CLI sees it
+    proxy_key: str
+    sandbox: Any
+    upstream_reader: Callable[[], list[dict]]
+    set_faults: Callable[[list[dict]], None]
+    started: float = field(default_factory=time.time)
+    cli_runs: list[CliRun] = field(default_factory=list)
+
+    # --- driving ---------------------------------------------------------------------------------
+    def run_cli(self, prompt: str | None, *, args: list[str] | None = None, env: dict[str, str] | None = None,
+                stdin_data: str | None = None, files: dict[str, bytes] | None = None) -> CliRun:
+        run = run_cli(self.claude_binary, prompt=prompt, model=self.model, base_url=self.proxy_url,
+                      api_key=self.proxy_key, sandbox=self.sandbox, timeout_s=self.settings.cli_timeout_s,
+                      max_retries=self.settings.cli_max_retries, args=args, env=env, stdin_data=stdin_data,
+                      files=files)
+        self.cli_runs.append(run)
+        return run
+
+    def proxy_client(self, timeout: float = 60.0) -> httpx.Client:
+        """A client for direct requests to the proxy (count_tokens, tool_search), authenticated."""
+        client = self.sandbox.client("proxy", timeout=timeout)
+        client.headers.update({"x-api-key": self.proxy_key, "anthropic-version": "2023-06-01"})
+        return client
+
+    # --- evidence --------------------------------------------------------------------------------
+    def upstream(self, operation: str | None = None) -> list[dict]:
+        """What the (emulated) provider received during this tier run, oldest first."""
+        captures = self.upstream_reader()
+        return [c for c in captures if operation is None or c.get("operation") == operation]
+
+    def calls(self) -> list[UpstreamCall]:
+        return [UpstreamCall(method=c.get("method", "?"), path=c.get("path", "?"), status=c.get("status"))
+                for c in self.upstream()]
+
+    def findings(self) -> list[str]:
+        return [f"egress attempt blocked: DNS lookup of {name}"
+                for name in self.sandbox.egress_attempts(since=self.started - 1)]
+
+    def model_calls(self) -> list[dict]:
+        """Upstream captures of message-creating calls (any dialect), excluding probes and token exchanges."""
+        return [c for c in self.upstream() if c.get("operation") in MESSAGE_OPERATIONS]
+
+    # --- outcomes --------------------------------------------------------------------------------
+    def classify(self, run: CliRun) -> TierResult | None:
+        return classify_run(run, self.calls(), self.emulated)
+
+    def passed(self, run: CliRun | None, **extra) -> TierResult:
+        return TierResult.passed(evidence=evidence_for(run, self.calls(), findings=self.findings(), **extra),
+                                 duration_ms=run.duration_ms if run else None)
+
+    def failed(self, run: CliRun | None, assertion: str, **extra) -> TierResult:
+        return TierResult.failed(assertion, duration_ms=run.duration_ms if run else None,
+                                 evidence=evidence_for(run, self.calls(), assertion=assertion,
+                                                       findings=self.findings(), **extra))
+
+
+MESSAGE_OPERATIONS = {
+    "messages", "invoke", "invoke_stream", "converse", "converse_stream", "raw_predict", "stream_raw_predict",
+}
+
+
+class Check:
+    """A feature check. Subclasses implement `run`; most use CliCheck below."""
+
+    needs_emulator = False  # True: the strong assertion needs the upstream capture (real mode → not_tested)
+
+    def run(self, ctx: CheckContext) -> TierResult:
+        raise NotImplementedError
+
+
+class CliCheck(Check):
+    """Run the CLI once with `prompt`/`args`/`env`, classify, then `judge` the transcript and the capture."""
+
+    prompt: str = ""
+    args: list[str] = []
+    env: dict[str, str] = {}
+
+    def drive(self, ctx: CheckContext) -> CliRun:
+        return ctx.run_cli(self.prompt, args=list(self.args), env=dict(self.env))
+
+    def judge(self, ctx: CheckContext, run: CliRun) -> str | None:
+        """Return None when the feature works, else the assertion that failed (becomes a `fail`)."""
+        raise NotImplementedError
+
+    def run(self, ctx: CheckContext) -> TierResult:
+        run = self.drive(ctx)
+        early = ctx.classify(run)
+        if early is not None:
+            if early.evidence is not None:
+                early.evidence.findings = ctx.findings()
+            return early
+        problem = self.judge(ctx, run)
+        if problem:
+            return ctx.failed(run, problem)
+        return ctx.passed(run)

@@ -1,0 +1,132 @@
+"""Run the real Claude Code CLI headless against the proxy: allowlisted env, fresh HOME and cwd, hard timeout."""
+from __future__ import annotations
+
+import os
+import resource
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from worker.stream_json import Transcript, parse
+
+# Never the worker's own environment: only these, plus what a check asks for explicitly.
+BASE_ENV = {
+    "PATH": "/usr/local/bin:/usr/bin:/bin",
+    "LANG": "C.UTF-8",
+    "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",  # the switch that stops vendor DNS look-ups
+    "CLAUDE_CODE_DISABLE_NONSTREAMING_FALLBACK": "1",  # a broken stream must not "pass" via fallback
+    "DISABLE_TELEMETRY": "1",
+    "DISABLE_AUTOUPDATER": "1",
+    "DISABLE_ERROR_REPORTING": "1",
+}
+# Checks may set these; anything else is refused so no credential can leak in by accident.
+ALLOWED_EXTRA_ENV = {
+    "MAX_THINKING_TOKENS", "CLAUDE_CODE_DISABLE_THINKING", "DISABLE_PROMPT_CACHING", "ENABLE_PROMPT_CACHING_1H",
+    "CLAUDE_CODE_MAX_OUTPUT_TOKENS", "API_TIMEOUT_MS", "CLAUDE_CODE_MAX_RETRIES", "BASH_DEFAULT_TIMEOUT_MS",
+}
+
+
+@dataclass
+class CliRun:
+    exit_code: int | None
+    stdout: str
+    stderr: str
+    duration_ms: int
+    cpu_s: float
+    timed_out: bool
+    transcript: Transcript = field(repr=False)
+    argv: list[str] = field(default_factory=list)
+
+    @property
+    def result(self):
+        return self.transcript.result
+
+
+def build_env(base_url: str, api_key: str, home: Path, timeout_s: float, max_retries: int,
+              extra: dict[str, str] | None = None) -> dict[str, str]:
+    extra = extra or {}
+    refused = set(extra) - ALLOWED_EXTRA_ENV
+    if refused:
+        raise ValueError(f"environment variables not allowed for the CLI: {sorted(refused)}")
+    return {
+        **BASE_ENV,
+        "HOME": str(home),
+        "ANTHROPIC_BASE_URL": base_url,
+        "ANTHROPIC_API_KEY": api_key,  # the proxy's per-boot master key, never a provider credential
+        "CLAUDE_CODE_MAX_RETRIES": str(max_retries),
+        "API_TIMEOUT_MS": str(int(timeout_s * 1000)),
+        **extra,
+    }
+
+
+def build_argv(binary: Path, prompt: str | None, model: str, args: list[str] | None = None) -> list[str]:
+    argv = [str(binary), "-p", "--output-format", "stream-json", "--verbose", "--model", model,
+            "--no-session-persistence", *(args or [])]
+    if prompt is not None:
+        argv += ["--", prompt]
+    return argv
+
+
+def run_cli(
+    binary: Path,
+    *,
+    prompt: str | None,
+    model: str,
+    base_url: str,
+    api_key: str,
+    sandbox,
+    timeout_s: float = 180.0,
+    max_retries: int = 0,
+    args: list[str] | None = None,
+    env: dict[str, str] | None = None,
+    stdin_data: str | None = None,
+    files: dict[str, bytes] | None = None,
+    keep_dir: Path | None = None,
+) -> CliRun:
+    """Run the CLI once. A fresh HOME and cwd per run; stdin /dev/null unless stdin_data is given."""
+    workdir = Path(tempfile.mkdtemp(prefix="ccmatrix-cli-"))
+    home, cwd = workdir / "home", workdir / "project"
+    home.mkdir()
+    cwd.mkdir()
+    for name, data in (files or {}).items():
+        (cwd / name).write_bytes(data)
+    argv = build_argv(binary, prompt, model, args)
+    child_env = build_env(base_url, api_key, home, timeout_s, max_retries, env)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.monotonic()
+    process = subprocess.Popen(
+        sandbox.wrap(argv, cwd=cwd), cwd=cwd, env=child_env, start_new_session=True, text=True,
+        stdin=subprocess.PIPE if stdin_data is not None else subprocess.DEVNULL,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )
+    timed_out = False
+    try:
+        stdout, stderr = process.communicate(stdin_data, timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        timed_out = True
+        _kill_group(process.pid)
+        stdout, stderr = process.communicate()
+    finally:
+        _kill_group(process.pid)  # anything the CLI left behind (tool subprocesses)
+    duration_ms = int((time.monotonic() - started) * 1000)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu_s = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    if keep_dir:
+        keep_dir.mkdir(parents=True, exist_ok=True)
+        (keep_dir / "stdout.jsonl").write_text(stdout)
+        (keep_dir / "stderr.txt").write_text(stderr)
+    shutil.rmtree(workdir, ignore_errors=True)
+    return CliRun(exit_code=None if timed_out else process.returncode, stdout=stdout, stderr=stderr,
+                  duration_ms=duration_ms, cpu_s=cpu_s, timed_out=timed_out,
+                  transcript=Transcript(parse(stdout)), argv=argv)
+
+
+def _kill_group(pid: int) -> None:
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass

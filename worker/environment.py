@@ -1,0 +1,144 @@
+"""Per worker-process state: the sandbox, the emulator inside it and the proxy pool, started once and reused.
+
+Two environments may exist: `emulated` (isolated sandbox + emulator; the default) and `real` (columns with real
+credentials: no emulator, no network isolation, so the proxy can reach the provider).
+"""
+from __future__ import annotations
+
+import atexit
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from ccmatrix.manifest import Manifest
+from ccmatrix.settings import Settings
+from worker.proxy import ProxyPool, RunningProxy
+from worker.proxy_config import build_config, write_config
+from worker.sandbox import Sandbox, want_isolation
+
+
+class EnvironmentError_(RuntimeError):
+    """Infrastructure trouble setting up a job's environment: an `error` outcome."""
+
+
+class JobEnvironment:
+    def __init__(self, settings: Settings, real: bool):
+        self.settings = settings
+        self.real = real
+        tag = "real" if real else "emulated"
+        self.root = Path(settings.cache_dir) / "run" / f"{socket.gethostname()}-{os.getpid()}-{tag}"
+        isolated = False if real else want_isolation(settings.network_isolation)
+        self.sandbox = Sandbox(self.root, isolated)
+        self.emulator: subprocess.Popen | None = None
+        self.pool = ProxyPool(settings.proxy_runtime, settings.proxy_boot_timeout_s)
+        self.started = False
+
+    # --- lifecycle -------------------------------------------------------------------------------
+    def ensure_started(self) -> None:
+        if self.started and self.sandbox.alive() and (self.real or self._emulator_alive()):
+            return
+        self.stop()
+        self.sandbox.start()
+        if not self.real:
+            self._start_emulator()
+        self.started = True
+
+    def _emulator_alive(self) -> bool:
+        return self.emulator is not None and self.emulator.poll() is None
+
+    def _start_emulator(self) -> None:
+        data_dir = self.root / "emulator"
+        data_dir.mkdir(parents=True, exist_ok=True)
+        port = self.sandbox.port("emulator")
+        cmd = [sys.executable, "-m", "emulator", "--host", "127.0.0.1", "--port", str(port), "--data-dir", str(data_dir)]
+        log = open(self.root / "emulator.log", "ab")
+        project_root = str(Path(__file__).resolve().parent.parent)
+        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8", "PYTHONPATH": project_root}
+        self.emulator = subprocess.Popen(self.sandbox.wrap(cmd, cwd=project_root), stdin=subprocess.DEVNULL,
+                                         stdout=log, stderr=log, env=env, start_new_session=True)
+        log.close()
+        deadline = time.monotonic() + 30
+        with self.sandbox.client("emulator", timeout=2) as client:
+            while True:
+                try:
+                    if client.get("/_emulator/health").status_code == 200:
+                        return
+                except httpx.HTTPError:
+                    pass
+                if self.emulator.poll() is not None or time.monotonic() > deadline:
+                    tail = (self.root / "emulator.log").read_text(errors="replace")[-1200:]
+                    raise EnvironmentError_(f"emulator did not start: {tail}")
+                time.sleep(0.05)
+
+    def stop(self) -> None:
+        self.pool.stop()
+        if self.emulator and self.emulator.poll() is None:
+            try:
+                os.killpg(self.emulator.pid, 15)
+                self.emulator.wait(5)
+            except (ProcessLookupError, subprocess.TimeoutExpired):
+                try:
+                    os.killpg(self.emulator.pid, 9)
+                except ProcessLookupError:
+                    pass
+        self.emulator = None
+        self.sandbox.stop()
+        self.started = False
+
+    # --- per job ---------------------------------------------------------------------------------
+    def proxy(self, manifest: Manifest, litellm_version: str) -> RunningProxy:
+        self.ensure_started()
+        config = build_config(manifest, self.settings, self.sandbox.url("emulator"), self.root / "secrets",
+                              real=self.real)
+        path, digest = write_config(config, self.root / "proxy")
+        return self.pool.get(litellm_version, path, digest, self.sandbox)
+
+    def begin_job(self, job_id: str, faults: list[dict] | None = None) -> None:
+        if self.real:
+            return
+        with self.sandbox.client("emulator") as client:
+            response = client.post("/_emulator/jobs", json={"job_id": job_id, "faults": faults or []})
+            response.raise_for_status()
+
+    def set_faults(self, faults: list[dict]) -> None:
+        if self.real:
+            return
+        with self.sandbox.client("emulator") as client:
+            client.delete("/_emulator/faults").raise_for_status()
+            for fault in faults:
+                client.post("/_emulator/faults", json=fault).raise_for_status()
+
+    def captures(self, job_id: str) -> list[dict]:
+        if self.real:
+            return []
+        with self.sandbox.client("emulator") as client:
+            response = client.get("/_emulator/captures", params={"job_id": job_id})
+            response.raise_for_status()
+            return response.json().get("captures", [])
+
+
+_ENVIRONMENTS: dict[bool, JobEnvironment] = {}
+
+
+def environment_for(settings: Settings, real: bool) -> JobEnvironment:
+    env = _ENVIRONMENTS.get(real)
+    if env is None:
+        env = _ENVIRONMENTS[real] = JobEnvironment(settings, real)
+    return env
+
+
+def shutdown_all() -> None:
+    for env in list(_ENVIRONMENTS.values()):
+        try:
+            env.stop()
+        except Exception:
+            pass
+    _ENVIRONMENTS.clear()
+
+
+atexit.register(shutdown_all)

@@ -1,0 +1,69 @@
+"""The default proxy runtime: `litellm --config ...` from the cached, version-pinned venv, inside the sandbox."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+from pathlib import Path
+
+from ccmatrix.provision import ensure_litellm
+from ccmatrix.settings import get_settings
+from worker.runtimes.base import ProxyBootError, ProxySpec
+
+# The offline switches measured in ../shared/notes/litellm-proxy.md.
+OFFLINE_ENV = {
+    "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+    "LITELLM_LOCAL_ANTHROPIC_BETA_HEADERS": "True",
+    "LITELLM_LOCAL_AUTOROUTER_PRESETS": "True",
+    "LITELLM_LOCAL_BLOG_POSTS": "True",
+    "LITELLM_LOCAL_POLICY_TEMPLATES": "True",
+    "LITELLM_LOG": "WARNING",
+}
+
+
+class ProcessHandle:
+    def __init__(self, process: subprocess.Popen, base_url: str, log_path: Path):
+        self.process = process
+        self.base_url = base_url
+        self.log_path = log_path
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def log_tail(self, lines: int = 40) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            try:
+                os.killpg(self.process.pid, signal.SIGTERM)
+                self.process.wait(10)
+            except (ProcessLookupError, subprocess.TimeoutExpired):
+                try:
+                    os.killpg(self.process.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+
+
+class ProcessRuntime:
+    name = "process"
+
+    def start(self, spec: ProxySpec, sandbox) -> ProcessHandle:
+        venv = ensure_litellm(get_settings().cache_dir, spec.litellm_version)
+        env = {"PATH": f"{venv / 'bin'}:/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": str(spec.config_path.parent),
+               **OFFLINE_ENV, **spec.env, "LITELLM_MASTER_KEY": spec.master_key}
+        cmd = [str(venv / "bin" / "litellm"), "--config", str(spec.config_path), "--host", "127.0.0.1",
+               "--port", str(spec.port), "--num_workers", "1"]
+        log_path = spec.log_path or spec.config_path.with_suffix(".log")
+        log = open(log_path, "ab")
+        try:
+            process = subprocess.Popen(sandbox.wrap(cmd, cwd=spec.config_path.parent), stdin=subprocess.DEVNULL,
+                                       stdout=log, stderr=log, env=env, start_new_session=True)
+        except OSError as error:
+            raise ProxyBootError(f"could not start litellm: {error}") from None
+        finally:
+            log.close()
+        return ProcessHandle(process, f"http://127.0.0.1:{spec.port}", log_path)
