@@ -76,9 +76,7 @@ def cmd_run(args) -> int:
         from producer.app import make_app
         from producer.submit import progress_bar, submit, wait
 
-        app = make_app()
-        import worker.tasks  # noqa: F401  register the tasks on this app's registry too
-        import producer.callback  # noqa: F401
+        app = make_app()  # bound to the broker chosen above
 
         result = submit(plan, app)
         print(f"run {plan.run_id}: {len(plan.jobs)} cells", file=sys.stderr)

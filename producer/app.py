@@ -9,10 +9,10 @@ from ccmatrix.settings import get_settings
 DEFAULT_URL = "redis://127.0.0.1:6379/0"
 
 
-def make_app() -> Celery:
+def make_app(broker: str | None = None, backend: str | None = None) -> Celery:
     settings = get_settings()
-    broker = settings.broker_url or DEFAULT_URL
-    backend = settings.result_backend or settings.broker_url or DEFAULT_URL
+    broker = broker or settings.broker_url or DEFAULT_URL
+    backend = backend or settings.result_backend or broker
     app = Celery("ccmatrix", broker=broker, backend=backend, include=["worker.tasks", "producer.callback"])
     app.conf.update(
         task_serializer="json",

@@ -61,14 +61,13 @@ def plan_run(options: RunOptions, manifest: Manifest | None = None, manifest_pat
                    strict_fidelity=options.strict_fidelity)
 
 
-def build_chord(plan: RunPlan):
-    """The Celery chord: one run_cell job per cell, finish_run as the callback."""
+def build_chord(plan: RunPlan, app):
+    """The Celery chord: one run_cell job per cell, finish_run as the callback (tasks by name, on `app`)."""
     from celery import chord
 
-    from producer.callback import finish_run
-    from worker.tasks import run_cell_task
-
-    header = [run_cell_task.s(job.model_dump(mode="json")).set(task_id=f"{plan.run_id}:{job.feature}:{job.provider}")
+    header = [app.signature("ccmatrix.run_cell", args=(job.model_dump(mode="json"),),
+                            task_id=f"{plan.run_id}:{job.feature}:{job.provider}")
               for job in plan.jobs]
     run_info = plan.model_dump(mode="json", exclude={"jobs"})
-    return chord(header, finish_run.s(run_info).set(task_id=f"{plan.run_id}:finish"))
+    callback = app.signature("ccmatrix.finish_run", args=(run_info,), task_id=f"{plan.run_id}:finish")
+    return chord(header, callback, app=app)

@@ -9,7 +9,7 @@ from producer.plan import RunPlan, build_chord
 
 
 def submit(plan: RunPlan, app):
-    signature = build_chord(plan)
+    signature = build_chord(plan, app)
     return signature.apply_async()
 
 

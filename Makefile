@@ -1,0 +1,34 @@
+# Two commands: `make run` (the whole matrix locally, on the embedded default) and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+ARGS ?=
+PYTEST_ARGS ?=
+
+.PHONY: run test test-unit provision emulator bench clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --disable-pip-version-check -q -e '.[dev]'
+	touch $@
+
+run: $(BIN)/.installed
+	$(BIN)/ccmatrix run $(ARGS)
+
+test: $(BIN)/.installed
+	$(BIN)/python -m pytest -q -ra $(PYTEST_ARGS)
+
+test-unit: $(BIN)/.installed
+	$(BIN)/python -m pytest -q -ra tests/unit $(PYTEST_ARGS)
+
+provision: $(BIN)/.installed
+	$(BIN)/ccmatrix provision
+
+emulator: $(BIN)/.installed
+	$(BIN)/ccmatrix emulator --port $${PORT:-8080}
+
+bench: $(BIN)/.installed
+	$(BIN)/python bench/pipeline.py
+
+clean:
+	rm -rf out test-artifacts .cache/run
