@@ -1,0 +1,31 @@
+# syntax=docker/dockerfile:1
+# ccmatrix emulator image: the Anthropic-compatible upstream (and its provider dialects) used in emulator mode.
+# Build from the repository root:  docker build -f docker/emulator.Dockerfile -t ccmatrix/emulator:dev .
+
+ARG PYTHON_IMAGE=python:3.11.13-slim-bookworm
+
+FROM ${PYTHON_IMAGE} AS project
+ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
+WORKDIR /src
+RUN python -m venv /opt/venv
+# The context is filtered by docker/<name>.Dockerfile.dockerignore (an allowlist: pyproject + the packages).
+COPY . ./
+RUN /opt/venv/bin/pip install ./
+
+FROM ${PYTHON_IMAGE}
+LABEL org.opencontainers.image.title="ccmatrix-emulator" \
+      org.opencontainers.image.description="ccmatrix provider emulator (Anthropic Messages, Bedrock, Vertex, Azure dialects)"
+RUN groupadd --system --gid 10001 ccmatrix \
+ && useradd --system --uid 10001 --gid 10001 --no-create-home --home-dir /data --shell /usr/sbin/nologin ccmatrix \
+ && mkdir -p /data \
+ && chown 10001:10001 /data
+COPY --from=project /opt/venv /opt/venv
+ENV PATH=/opt/venv/bin:$PATH \
+    PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1
+USER 10001:10001
+WORKDIR /data
+EXPOSE 8080
+HEALTHCHECK --interval=15s --timeout=5s --start-period=10s --retries=3 \
+  CMD ["python", "-c", "import http.client as h; c = h.HTTPConnection('127.0.0.1', 8080, timeout=4); c.request('HEAD', '/'); raise SystemExit(c.getresponse().status >= 500)"]
+CMD ["python", "-m", "emulator", "--host", "0.0.0.0", "--port", "8080", "--data-dir", "/data"]

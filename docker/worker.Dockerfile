@@ -1,0 +1,89 @@
+# syntax=docker/dockerfile:1
+# ccmatrix worker image: the project (Celery worker, `celery -A producer ...`, Flower), the Claude Code native
+# binary at a pinned version and the LiteLLM proxy venv at a pinned version. No Node at run time, no credentials.
+#
+# Build from the repository root (the context must hold pyproject.toml and the packages):
+#   docker build -f docker/worker.Dockerfile \
+#     --build-arg CLAUDE_CODE_VERSION=2.1.197 --build-arg LITELLM_VERSION=1.106.2 -t ccmatrix/worker:dev .
+#
+# Layout (mirrors the provisioner's cache, so CCMATRIX_CACHE_DIR=/opt finds both without provisioning):
+#   /opt/claude-code/<CLAUDE_CODE_VERSION>/node_modules/.bin/claude   (also CCMATRIX_CLAUDE_BIN)
+#   /opt/litellm/<LITELLM_VERSION>/bin/litellm                          (process runtime)
+#   /opt/venv                                                           (the project)
+
+ARG PYTHON_IMAGE=python:3.11.13-slim-bookworm
+ARG NODE_IMAGE=node:22.17.0-bookworm-slim
+
+# ---------------------------------------------------------------------------------------------------------------
+# Stage 1: fetch the Claude Code CLI with npm and keep only the native binary.
+FROM ${NODE_IMAGE} AS claude-code
+ARG CLAUDE_CODE_VERSION=2.1.197
+ARG TARGETARCH=amd64
+SHELL ["/bin/bash", "-o", "pipefail", "-c"]
+WORKDIR /build
+# --ignore-scripts: the postinstall only links the native binary into bin/; we copy it ourselves.
+RUN npm install --no-audit --no-fund --ignore-scripts --omit=dev "@anthropic-ai/claude-code@${CLAUDE_CODE_VERSION}" \
+ && case "${TARGETARCH}" in amd64) arch=x64 ;; arm64) arch=arm64 ;; *) echo "unsupported arch ${TARGETARCH}" >&2; exit 1 ;; esac \
+ && install -D -m 0755 "node_modules/@anthropic-ai/claude-code-linux-${arch}/claude" /out/claude \
+ && /out/claude --version | tee /out/version \
+ && grep -q "^${CLAUDE_CODE_VERSION}" /out/version
+
+# ---------------------------------------------------------------------------------------------------------------
+# Stage 2: the LiteLLM proxy under test, in a venv of its own at its final path (venvs are not relocatable).
+FROM ${PYTHON_IMAGE} AS litellm
+ARG LITELLM_VERSION=1.106.2
+ARG GOOGLE_AUTH_VERSION=2.62.2
+ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1 LITELLM_LOCAL_MODEL_COST_MAP=True
+RUN python -m venv "/opt/litellm/${LITELLM_VERSION}" \
+ && "/opt/litellm/${LITELLM_VERSION}/bin/pip" install "litellm[proxy]==${LITELLM_VERSION}" "google-auth==${GOOGLE_AUTH_VERSION}" \
+ && "/opt/litellm/${LITELLM_VERSION}/bin/litellm" --version
+
+# ---------------------------------------------------------------------------------------------------------------
+# Stage 3: the project in /opt/venv.
+FROM ${PYTHON_IMAGE} AS project
+ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
+WORKDIR /src
+RUN python -m venv /opt/venv
+# The context is filtered by docker/<name>.Dockerfile.dockerignore (an allowlist: pyproject + the packages).
+COPY . ./
+RUN /opt/venv/bin/pip install ./
+
+# ---------------------------------------------------------------------------------------------------------------
+# Runtime: python slim, no compilers, no Node.
+FROM ${PYTHON_IMAGE}
+ARG CLAUDE_CODE_VERSION=2.1.197
+ARG LITELLM_VERSION=1.106.2
+LABEL org.opencontainers.image.title="ccmatrix-worker" \
+      org.opencontainers.image.description="ccmatrix Celery worker: Claude Code ${CLAUDE_CODE_VERSION}, LiteLLM ${LITELLM_VERSION}" \
+      io.ccmatrix.claude-code-version="${CLAUDE_CODE_VERSION}" \
+      io.ccmatrix.litellm-version="${LITELLM_VERSION}"
+
+RUN groupadd --system --gid 10001 ccmatrix \
+ && useradd --system --uid 10001 --gid 10001 --home-dir /home/ccmatrix --create-home --shell /usr/sbin/nologin ccmatrix \
+ && mkdir -p /etc/ccmatrix /var/lib/ccmatrix/out \
+ && chown 10001:10001 /var/lib/ccmatrix/out
+
+COPY --from=claude-code /out/claude /opt/claude-code/${CLAUDE_CODE_VERSION}/node_modules/.bin/claude
+COPY --from=litellm /opt/litellm /opt/litellm
+COPY --from=project /opt/venv /opt/venv
+COPY manifest.yaml /etc/ccmatrix/manifest.yaml
+
+ENV PATH=/opt/venv/bin:$PATH \
+    PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    LITELLM_LOCAL_MODEL_COST_MAP=True \
+    CCMATRIX_CACHE_DIR=/opt \
+    CCMATRIX_CLAUDE_BIN=/opt/claude-code/${CLAUDE_CODE_VERSION}/node_modules/.bin/claude \
+    CCMATRIX_MANIFEST_PATH=/etc/ccmatrix/manifest.yaml \
+    CCMATRIX_OUT_DIR=/var/lib/ccmatrix/out \
+    CCMATRIX_PROXY_RUNTIME=process \
+    CCMATRIX_NETWORK_ISOLATION=off
+
+USER 10001:10001
+WORKDIR /home/ccmatrix
+
+# A worker is healthy when it answers a broadcast ping over the broker (nodename defaults to celery@<hostname>).
+HEALTHCHECK --interval=60s --timeout=30s --start-period=60s --retries=3 \
+  CMD ["sh", "-c", "celery -A producer inspect ping --timeout 10 -d \"celery@$HOSTNAME\""]
+
+CMD ["celery", "-A", "producer", "worker", "--loglevel=INFO", "-E"]
