@@ -1,0 +1,104 @@
+"""What every dialect shares: the per-request Call, the streaming response with fault hooks."""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from dataclasses import dataclass, field
+
+from starlette.responses import JSONResponse, Response, StreamingResponse
+
+from ..errors import EmulatorError
+from ..faults import Applied
+
+log = logging.getLogger("emulator")
+
+STREAM_PACE_S = 0.003
+
+
+class StreamCut(Exception):
+    """Raised inside a streaming body to drop the connection mid-stream (fault cut_stream_after)."""
+
+
+@dataclass
+class Call:
+    provider: str
+    operation: str
+    method: str
+    path: str          # decoded path
+    raw_path: str      # path exactly as received (percent-encoding kept)
+    query: str
+    headers: object    # starlette Headers (case-insensitive)
+    raw: bytes
+    params: dict
+    applied: Applied
+    rec: dict
+    state: object      # server State
+    extra: dict = field(default_factory=dict)
+
+    def json_body(self) -> dict:
+        """The body as a JSON object, or a provider-neutral 400."""
+        ctype = self.headers.get("content-type", "")
+        if ctype and "json" not in ctype.lower():
+            raise EmulatorError("invalid_request_error", f"Unsupported content type: {ctype.split(';')[0]}", 400)
+        if not self.raw:
+            raise EmulatorError("invalid_request_error", "Request body is empty; expected a JSON object", 400)
+        try:
+            body = json.loads(self.raw)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise EmulatorError("invalid_request_error", f"There was an error parsing the body: {exc}", 400)
+        if not isinstance(body, dict):
+            raise EmulatorError("invalid_request_error", "Request body must be a JSON object", 400)
+        return body
+
+    def done(self, status: int, response: dict | None = None, error: str | None = None, stream: bool = False) -> None:
+        self.rec["status"] = status
+        self.rec["stream"] = stream
+        if response is not None:
+            self.rec["response"] = response
+        if error is not None:
+            self.rec["error"] = error
+
+
+def json_response(call: Call, payload: dict, status: int = 200, headers: dict | None = None,
+                  neutral: dict | None = None) -> Response:
+    call.done(status, neutral)
+    return JSONResponse(payload, status_code=status, headers=headers)
+
+
+def stream_response(call: Call, frames: list[bytes], media_type: str, *, neutral: dict | None,
+                    malformed: bytes | None = None, headers: dict | None = None,
+                    pace_s: float = STREAM_PACE_S) -> Response:
+    """Stream frames one by one (really separate writes), honouring cut_stream_after / malformed_frame."""
+    applied = call.applied
+    call.done(200, neutral, stream=True)
+    cut = applied.cut_stream_after
+    bad_at = len(frames) // 2 if (applied.malformed_frame and malformed is not None) else None
+    if cut is not None:
+        call.rec["error"] = f"stream cut after {cut} events (fault)"
+
+    async def gen():
+        try:
+            for i, frame in enumerate(frames):
+                if cut is not None and i >= cut:
+                    raise StreamCut(f"fault: stream cut after {cut} events")
+                if bad_at is not None and i == bad_at:
+                    yield malformed
+                yield frame
+                if pace_s:
+                    await asyncio.sleep(pace_s)
+        finally:
+            call.state.captures.finish(call.rec)
+
+    call.extra["streaming"] = True
+    return StreamingResponse(gen(), media_type=media_type, headers=headers)
+
+
+class Dialect:
+    provider = ""
+
+    def error_response(self, err: EmulatorError) -> Response:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    async def dispatch(self, call: Call) -> Response:  # pragma: no cover - abstract
+        raise NotImplementedError

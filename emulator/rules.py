@@ -1,0 +1,77 @@
+"""Profile rules applied to a neutral request (what the schemas do not say)."""
+from __future__ import annotations
+
+from . import profiles, tokens
+from .errors import EmulatorError, invalid
+from .neutral import NeutralRequest
+
+
+def check_betas(provider: str, betas: list[str]) -> None:
+    accepted = set(profiles.load(provider).get("betas_accepted", []))
+    bad = [b for b in betas if b not in accepted]
+    if bad:
+        style = profiles.load(provider).get("beta_error_style", "anthropic")
+        if style == "bedrock":
+            raise invalid("invalid beta flag")
+        raise invalid("Unexpected value(s) " + ", ".join(f"`{b}`" for b in bad)
+                      + " for the `anthropic-beta` header. Please consult our documentation at docs.claude.com"
+                      " or try again without the header.")
+
+
+def check_top_level(provider: str, body: dict) -> None:
+    for key in profiles.load(provider).get("top_level_refused", []):
+        if key in body:
+            raise invalid(f"{key}: Extra inputs are not permitted")
+
+
+def features(provider: str, model: str) -> dict:
+    f = profiles.model_features(provider, model)
+    if f is None:
+        raise EmulatorError("not_found_error", f"model: {model}", 404)
+    return f
+
+
+def check_request(req: NeutralRequest, raw: dict | None = None) -> dict:
+    """Model-dependent rules; returns the model's feature flags."""
+    prof = profiles.load(req.provider)
+    feat = features(req.provider, req.model)
+    accepted_tools = set(prof.get("tool_types_accepted", ["custom"]))
+    for i, t in enumerate(req.tools):
+        ttype = t.get("type") or "custom"
+        if ttype not in accepted_tools:
+            raise invalid(prof.get("tool_error", "tools.{i}: Input tag '{t}' found using 'type' does not match any of "
+                                   "the expected tags").format(i=i, t=ttype))
+    if req.thinking:
+        tt = req.thinking.get("type")
+        if tt == "adaptive" and not feat.get("adaptive_thinking"):
+            raise invalid("adaptive thinking is not supported on this model")
+        if tt == "enabled":
+            budget = req.thinking.get("budget_tokens", 0)
+            if budget < 1024:
+                raise invalid("thinking.enabled.budget_tokens: Input should be greater than or equal to 1024")
+            if budget >= req.max_tokens:
+                raise invalid("`max_tokens` must be greater than `thinking.budget_tokens`. Please consult our "
+                              "documentation at https://docs.claude.com/en/docs/build-with-claude/extended-thinking"
+                              "#max-tokens-and-context-window-size")
+    raw = raw or {}
+    oc = raw.get("output_config")
+    if isinstance(oc, dict) and "effort" in oc and not feat.get("effort"):
+        raise invalid("output_config.effort: This model does not support the effort parameter.")
+    if "context_management" in raw and not feat.get("context_management"):
+        raise invalid("context_management: Extra inputs are not permitted")
+    for ttl in cache_ttls(req):
+        if ttl == "1h" and not feat.get("ttl_1h"):
+            raise invalid("cache_control.ttl: 1h is not supported for this model")
+    limit = 1_000_000 if (feat.get("context_1m") and "context-1m-2025-08-07" in req.betas) else feat.get("max_context", 200000)
+    n = tokens.count(req)
+    if n > limit:
+        raise invalid(f"prompt is too long: {n} tokens > {limit} maximum")
+    return feat
+
+
+def cache_ttls(req: NeutralRequest) -> list[str]:
+    out = []
+    for _, cc in tokens.units(req):
+        if cc:
+            out.append(cc.get("ttl", "5m"))
+    return out

@@ -1,0 +1,20 @@
+"""Process-wide emulator state: current job, faults, captures, the scripted model, issued Vertex tokens."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from .capture import CaptureStore
+from .faults import FaultBook
+from .model import ScriptedModel
+
+
+class State:
+    def __init__(self, data_dir: Path):
+        self.data_dir = Path(data_dir)
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.job_id: str | None = None
+        self.scenario: dict = {}
+        self.faults = FaultBook()
+        self.captures = CaptureStore(self.data_dir)
+        self.model = ScriptedModel(self.data_dir)
+        self.vertex_tokens: dict[str, float] = {}   # access_token -> expiry (epoch s)
