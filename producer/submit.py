@@ -29,8 +29,10 @@ def wait(plan: RunPlan, app, result, on_progress: Callable[[int, int], None] | N
             on_progress(done, len(ids))
             last = done
         if result.ready():
-            return result.get(propagate=False, disable_sync_subtasks=False) if result.successful() else {
-                "run_id": plan.run_id, "published": False, "reason": f"the callback failed: {result.result!r}"}
+            outcome = result.result  # read the stored meta; no pub/sub subscription left behind
+            if result.successful() and isinstance(outcome, dict):
+                return outcome
+            return {"run_id": plan.run_id, "published": False, "reason": f"the callback failed: {outcome!r}"}
         if timeout is not None and time.monotonic() - started > timeout:
             return {"run_id": plan.run_id, "published": False, "reason": f"gave up waiting after {timeout:.0f} s"}
         time.sleep(poll_s)

@@ -93,7 +93,7 @@ class JobEnvironment:
     # --- per job ---------------------------------------------------------------------------------
     def proxy(self, manifest: Manifest, litellm_version: str) -> RunningProxy:
         self.ensure_started()
-        config = build_config(manifest, self.settings, self.sandbox.url("emulator"), self.root / "secrets",
+        config = build_config(manifest, self.settings, self.sandbox.url("emulator"), self.root / "emulator",
                               real=self.real)
         path, digest = write_config(config, self.root / "proxy")
         return self.pool.get(litellm_version, path, digest, self.sandbox)
