@@ -224,6 +224,7 @@ class GitPublisher:
         else:
             self._git(env, "remote", "set-url", "origin", self.repo)
         self._git(env, "fetch", "--quiet", "--prune", "origin")
+        self._git(env, "remote", "set-head", "origin", "--auto", check=False)  # the remote's default branch, if any
         remote_ref = f"refs/remotes/origin/{self.branch}"
         exists = self._git(env, "rev-parse", "--verify", "--quiet", remote_ref, check=False).returncode == 0
         if exists:
