@@ -6,10 +6,14 @@
 #   docker build -f docker/worker.Dockerfile \
 #     --build-arg CLAUDE_CODE_VERSION=2.1.197 --build-arg LITELLM_VERSION=1.106.2 -t ccmatrix/worker:dev .
 #
-# Layout (mirrors the provisioner's cache, so CCMATRIX_CACHE_DIR=/opt finds both without provisioning):
-#   /opt/claude-code/<CLAUDE_CODE_VERSION>/node_modules/.bin/claude   (also CCMATRIX_CLAUDE_BIN)
-#   /opt/litellm/<LITELLM_VERSION>/bin/litellm                          (process runtime)
+# Layout: the tools are baked read-only in the provisioner's cache layout (with its completion markers),
+#   /opt/claude-code/<CLAUDE_CODE_VERSION>/node_modules/.bin/claude
+#   /opt/litellm/<LITELLM_VERSION>/bin/litellm                          (the process runtime's venv)
 #   /opt/venv                                                           (the project)
+# and docker/worker-entrypoint.sh links them into the WRITABLE cache CCMATRIX_CACHE_DIR=/var/cache/ccmatrix at
+# start (the provisioner locks beside each entry and the worker keeps its run directory there), so the root
+# filesystem can stay read-only. Other versions than the baked pins are provisioned at run time into the cache
+# (LiteLLM from PyPI works; Claude Code needs npm, which this image does not carry: rebuild with the build arg).
 
 ARG PYTHON_IMAGE=python:3.11.13-slim-bookworm
 ARG NODE_IMAGE=node:22.17.0-bookworm-slim
@@ -26,7 +30,8 @@ RUN npm install --no-audit --no-fund --ignore-scripts --omit=dev "@anthropic-ai/
  && case "${TARGETARCH}" in amd64) arch=x64 ;; arm64) arch=arm64 ;; *) echo "unsupported arch ${TARGETARCH}" >&2; exit 1 ;; esac \
  && install -D -m 0755 "node_modules/@anthropic-ai/claude-code-linux-${arch}/claude" /out/claude \
  && /out/claude --version | tee /out/version \
- && grep -q "^${CLAUDE_CODE_VERSION}" /out/version
+ && grep -q "^${CLAUDE_CODE_VERSION}" /out/version \
+ && printf '%s' "${CLAUDE_CODE_VERSION}" > /out/.ccmatrix-ok
 
 # ---------------------------------------------------------------------------------------------------------------
 # Stage 2: the LiteLLM proxy under test, in a venv of its own at its final path (venvs are not relocatable).
@@ -36,7 +41,8 @@ ARG GOOGLE_AUTH_VERSION=2.62.2
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1 LITELLM_LOCAL_MODEL_COST_MAP=True
 RUN python -m venv "/opt/litellm/${LITELLM_VERSION}" \
  && "/opt/litellm/${LITELLM_VERSION}/bin/pip" install "litellm[proxy]==${LITELLM_VERSION}" "google-auth==${GOOGLE_AUTH_VERSION}" \
- && "/opt/litellm/${LITELLM_VERSION}/bin/litellm" --version
+ && "/opt/litellm/${LITELLM_VERSION}/bin/python" -c "import importlib.metadata as m; assert m.version('litellm') == '${LITELLM_VERSION}'" \
+ && printf '%s' "${LITELLM_VERSION}" > "/opt/litellm/${LITELLM_VERSION}/.ccmatrix-ok"
 
 # ---------------------------------------------------------------------------------------------------------------
 # Stage 3: the project in /opt/venv.
@@ -60,20 +66,22 @@ LABEL org.opencontainers.image.title="ccmatrix-worker" \
 
 RUN groupadd --system --gid 10001 ccmatrix \
  && useradd --system --uid 10001 --gid 10001 --home-dir /home/ccmatrix --create-home --shell /usr/sbin/nologin ccmatrix \
- && mkdir -p /etc/ccmatrix /var/lib/ccmatrix/out \
- && chown 10001:10001 /var/lib/ccmatrix/out
+ && mkdir -p /etc/ccmatrix /var/lib/ccmatrix/out /var/cache/ccmatrix \
+ && chown 10001:10001 /var/lib/ccmatrix/out /var/cache/ccmatrix
 
 COPY --from=claude-code /out/claude /opt/claude-code/${CLAUDE_CODE_VERSION}/node_modules/.bin/claude
+COPY --from=claude-code /out/.ccmatrix-ok /opt/claude-code/${CLAUDE_CODE_VERSION}/.ccmatrix-ok
 COPY --from=litellm /opt/litellm /opt/litellm
 COPY --from=project /opt/venv /opt/venv
 COPY manifest.yaml /etc/ccmatrix/manifest.yaml
+COPY --chmod=0755 docker/worker-entrypoint.sh /usr/local/bin/ccmatrix-entrypoint
 
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     LITELLM_LOCAL_MODEL_COST_MAP=True \
-    CCMATRIX_CACHE_DIR=/opt \
-    CCMATRIX_CLAUDE_BIN=/opt/claude-code/${CLAUDE_CODE_VERSION}/node_modules/.bin/claude \
+    HOME=/home/ccmatrix \
+    CCMATRIX_CACHE_DIR=/var/cache/ccmatrix \
     CCMATRIX_MANIFEST_PATH=/etc/ccmatrix/manifest.yaml \
     CCMATRIX_OUT_DIR=/var/lib/ccmatrix/out \
     CCMATRIX_PROXY_RUNTIME=process \
@@ -86,4 +94,5 @@ WORKDIR /home/ccmatrix
 HEALTHCHECK --interval=60s --timeout=30s --start-period=60s --retries=3 \
   CMD ["sh", "-c", "celery -A producer inspect ping --timeout 10 -d \"celery@$HOSTNAME\""]
 
+ENTRYPOINT ["/usr/local/bin/ccmatrix-entrypoint"]
 CMD ["celery", "-A", "producer", "worker", "--loglevel=INFO", "-E"]
