@@ -29,11 +29,13 @@ def wait(plan: RunPlan, app, result, on_progress: Callable[[int, int], None] | N
             on_progress(done, len(ids))
             last = done
         if result.ready():
+            _release(app, [result.id, *ids])
             outcome = result.result  # read the stored meta; no pub/sub subscription left behind
             if result.successful() and isinstance(outcome, dict):
                 return outcome
             return {"run_id": plan.run_id, "published": False, "reason": f"the callback failed: {outcome!r}"}
         if timeout is not None and time.monotonic() - started > timeout:
+            _release(app, [result.id, *ids])
             return {"run_id": plan.run_id, "published": False, "reason": f"gave up waiting after {timeout:.0f} s"}
         time.sleep(poll_s)
 
@@ -48,3 +50,15 @@ def progress_bar(stream=sys.stderr) -> Callable[[int, int], None]:
         stream.flush()
 
     return show
+
+
+def _release(app, task_ids: list[str]) -> None:
+    """Unsubscribe from the results' pub/sub channels now, while the broker is still up (not at interpreter exit)."""
+    consumer = getattr(app.backend, "result_consumer", None)
+    if consumer is None or not hasattr(consumer, "cancel_for"):
+        return
+    for task_id in task_ids:
+        try:
+            consumer.cancel_for(task_id)
+        except Exception:
+            pass
