@@ -23,6 +23,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
+from filelock import FileLock
 from pydantic import BaseModel
 
 from ccmatrix.publish.directory import atomic_write
@@ -250,7 +251,8 @@ class GitPublisher:
             body.append(f"Run: {run_id}")
         full_message = message + "\n\n" + "\n".join(body) + ("\n\n" + summary.strip() if summary.strip() else "") + "\n"
         full_message = self._redact(full_message)
-        with self._environment() as env:
+        self.workdir.parent.mkdir(parents=True, exist_ok=True)
+        with FileLock(str(self.workdir) + ".lock", timeout=600), self._environment() as env:
             for attempt in range(1, self.max_push_attempts + 1):
                 self._prepare(env)
                 target = self.workdir / path

@@ -168,7 +168,7 @@ def test_token_over_http_reaches_the_server_and_nothing_else(tmp_path, monkeypat
         again = publish_run(matrix(run_id="http-2"), s)
         assert again.skipped and not again.targets
     assert len(commits(root / "docs.git")) == 1
-    workdir = next((tmp_path / "cache" / "publish" / "git").iterdir())
+    workdir = next(p for p in (tmp_path / "cache" / "publish" / "git").iterdir() if p.is_dir())
     leaks = {
         "bare repo log/config": _everything_git_knows(root / "docs.git"),
         "work dir log/config": _everything_git_knows(workdir / ".git"),
