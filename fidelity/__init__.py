@@ -1,0 +1,17 @@
+"""Translation fidelity: what the client sent against what the provider received, field by field.
+
+    from fidelity import RuleSet, compare_run
+    result = compare_run(client_captures, upstream_captures, provider="bedrock_converse", tier="sonnet",
+                         litellm_version="1.106.2", rules=RuleSet.load())
+    tier_result.fidelity = result.model_dump()
+"""
+from .compare import FidelityResult, compare, compare_run, dialect_for, request_kind, verdict_of
+from .decoders import DecodeError, decode
+from .diff import DiffRecord, diff
+from .rules import Rule, RuleSet, RulesError
+from .universal import UniversalRequest
+
+__all__ = [
+    "DecodeError", "DiffRecord", "FidelityResult", "Rule", "RuleSet", "RulesError", "UniversalRequest",
+    "compare", "compare_run", "decode", "dialect_for", "diff", "request_kind", "verdict_of",
+]

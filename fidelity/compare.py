@@ -1,0 +1,199 @@
+"""Compare what the client sent with what reached the provider, per request and per CLI run."""
+from __future__ import annotations
+
+import re
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from .decoders import DecodeError, decode, split_path
+from .diff import DiffRecord, brief, diff
+from .rules import RuleSet
+
+Verdict = Literal["clean", "expected-only", "unexpected"]
+
+# provider id (manifest column) → upstream dialect
+PROVIDER_DIALECTS = {
+    "anthropic": "anthropic",
+    "azure": "azure",
+    "azure_ai": "azure",
+    "bedrock_invoke": "bedrock_invoke",
+    "bedrock": "bedrock_invoke",
+    "bedrock_converse": "bedrock_converse",
+    "vertex_ai": "vertex_ai",
+    "vertex": "vertex_ai",
+}
+
+BUILTIN_MODEL_RULE = "builtin.model-mapping"
+
+
+class FidelityResult(BaseModel):
+    verdict: Verdict
+    records: list[DiffRecord] = Field(default_factory=list)
+    matched_rules: list[str] = Field(default_factory=list)
+    turns: int = 0  # message-creating requests compared
+    notes: list[str] = Field(default_factory=list)
+
+    @property
+    def unexpected(self) -> list[DiffRecord]:
+        return [r for r in self.records if r.status == "unexpected"]
+
+
+def verdict_of(records: list[DiffRecord]) -> Verdict:
+    if not records:
+        return "clean"
+    if any(r.status == "unexpected" for r in records):
+        return "unexpected"
+    return "expected-only"
+
+
+def dialect_for(provider: str) -> str:
+    try:
+        return PROVIDER_DIALECTS[provider]
+    except KeyError:
+        raise ValueError(f"no upstream dialect known for provider {provider!r}") from None
+
+
+def _result(records: list[DiffRecord], turns: int, notes: list[str] | None = None) -> FidelityResult:
+    matched = sorted({r.rule for r in records if r.rule and not r.rule.startswith("builtin.")})
+    return FidelityResult(verdict=verdict_of(records), records=records, matched_rules=matched, turns=turns, notes=notes or [])
+
+
+def _model_check(records: list[DiffRecord], expected_upstream_model: str | None) -> list[DiffRecord]:
+    """With the manifest's model id known, an upstream model other than it is unexpected whatever the rules say
+    (the alias→id rewrite itself is documented by a rule in the expected-differences file)."""
+    if not expected_upstream_model:
+        return records
+    out = []
+    for r in records:
+        if r.path == "envelope.model" and r.after != expected_upstream_model:
+            r = r.model_copy(update={"status": "unexpected", "rule": BUILTIN_MODEL_RULE, "rule_class": None,
+                                     "reason": f"upstream model is not the manifest's {expected_upstream_model!r}"})
+        out.append(r)
+    return out
+
+
+def compare(
+    client_capture: dict[str, Any],
+    upstream_capture: dict[str, Any],
+    provider: str,
+    tier: str | None,
+    litellm_version: str | None,
+    rules: RuleSet,
+    expected_upstream_model: str | None = None,
+) -> FidelityResult:
+    """One client request against the one upstream request it became."""
+    records = _compare_records(client_capture, upstream_capture, provider, tier, litellm_version, rules, expected_upstream_model)
+    return _result(records, turns=1)
+
+
+def _compare_records(client_capture, upstream_capture, provider, tier, litellm_version, rules, expected_upstream_model):
+    try:
+        u1 = decode(client_capture, "anthropic")
+    except (DecodeError, ValueError, TypeError) as e:
+        return [DiffRecord(path="request", kind="changed", before=None, after=None, status="unexpected",
+                           rule="builtin.decode", reason=f"client request not decodable: {e}")]
+    try:
+        u2 = decode(upstream_capture, dialect_for(provider))
+    except (DecodeError, ValueError, TypeError) as e:
+        return [DiffRecord(path="request", kind="changed", before=None, after=None, status="unexpected",
+                           rule="builtin.decode", reason=f"upstream request not decodable as {provider}: {e}")]
+    records = _model_check(diff(u1, u2), expected_upstream_model)
+    return rules.apply(records, provider, tier, litellm_version)
+
+
+# ----------------------------------------------------------------------------------------- pairing a CLI run
+
+_BEDROCK_MSG = re.compile(r"/model/[^/]+/(invoke|invoke-with-response-stream|converse|converse-stream)/?$")
+_BEDROCK_CT = re.compile(r"/model/[^/]+/count-tokens/?$")
+_VERTEX_MSG = re.compile(r"/models/(?P<m>[^/:]+):(rawPredict|streamRawPredict)$")
+
+
+def request_kind(capture: dict[str, Any], side: str) -> str | None:
+    """'message' for a message-creating request, 'count_tokens', or None (HEAD /, token exchange, ...).
+    ``side`` is 'client' or a provider id."""
+    method = str(capture.get("method") or "POST").upper()
+    if method != "POST":
+        return None
+    path, _ = split_path(capture)
+    path = path.rstrip("/")
+    if side == "client":
+        dialect = "anthropic"
+    else:
+        dialect = dialect_for(side)
+    if dialect in ("anthropic", "azure"):
+        if path.endswith("/v1/messages/count_tokens"):
+            return "count_tokens"
+        if path.endswith("/v1/messages"):
+            return "message"
+        return None
+    if dialect in ("bedrock_invoke", "bedrock_converse"):
+        if _BEDROCK_CT.search(path):
+            return "count_tokens"
+        if _BEDROCK_MSG.search(path):
+            return "message"
+        return None
+    if dialect == "vertex_ai":
+        m = _VERTEX_MSG.search(path)
+        if not m:
+            return None
+        return "count_tokens" if m.group("m").startswith("count-tokens") else "message"
+    return None
+
+
+def _summary(capture: dict[str, Any]) -> dict[str, Any]:
+    return {"method": capture.get("method"), "path": capture.get("path")}
+
+
+def compare_run(
+    client_captures: list[dict[str, Any]],
+    upstream_captures: list[dict[str, Any]],
+    provider: str,
+    tier: str | None,
+    litellm_version: str | None,
+    rules: RuleSet,
+    expected_upstream_model: str | None = None,
+) -> FidelityResult:
+    """All requests of one CLI run: message-creating requests paired in order (turn 1 ↔ turn 1, ...), count_tokens
+    requests paired in order only when both sides have them; one result merged over turns, record paths prefixed
+    ``turn[i].`` / ``count_tokens[i].``. A turn on one side only is a ``lost``/``added`` record ``turn[i]``."""
+    notes: list[str] = []
+    cm = [c for c in client_captures if request_kind(c, "client") == "message"]
+    um = [c for c in upstream_captures if request_kind(c, provider) == "message"]
+    cc = [c for c in client_captures if request_kind(c, "client") == "count_tokens"]
+    uc = [c for c in upstream_captures if request_kind(c, provider) == "count_tokens"]
+    records: list[DiffRecord] = []
+
+    def prefixed(prefix: str, recs: list[DiffRecord]) -> list[DiffRecord]:
+        return [r.model_copy(update={"path": f"{prefix}.{r.path}"}) for r in recs]
+
+    for i in range(max(len(cm), len(um))):
+        if i < len(cm) and i < len(um):
+            recs = _compare_records(cm[i], um[i], provider, tier, litellm_version, rules, expected_upstream_model)
+            records.extend(prefixed(f"turn[{i}]", recs))
+        elif i < len(cm):
+            records.append(DiffRecord(path=f"turn[{i}]", kind="lost", before=_summary(cm[i])))
+        else:
+            records.append(DiffRecord(path=f"turn[{i}]", kind="added", after=_summary(um[i])))
+    if cc and uc:
+        for i in range(max(len(cc), len(uc))):
+            if i < len(cc) and i < len(uc):
+                recs = _compare_records(cc[i], uc[i], provider, tier, litellm_version, rules, expected_upstream_model)
+                records.extend(prefixed(f"count_tokens[{i}]", recs))
+            elif i < len(cc):
+                records.append(DiffRecord(path=f"count_tokens[{i}]", kind="lost", before=_summary(cc[i])))
+            else:
+                records.append(DiffRecord(path=f"count_tokens[{i}]", kind="added", after=_summary(uc[i])))
+    elif cc or uc:
+        notes.append(f"count_tokens not compared: client sent {len(cc)}, upstream received {len(uc)}")
+    if not cm and not um:
+        notes.append("no message-creating request on either side")
+    # turn-level records go through the rules too (e.g. a documented retry)
+    turn_level = [r for r in records if r.rule is None and re.fullmatch(r"(turn|count_tokens)\[\d+\]", r.path)]
+    if turn_level:
+        applied = {id(r): a for r, a in zip(turn_level, rules.apply(turn_level, provider, tier, litellm_version))}
+        records = [applied.get(id(r), r) for r in records]
+    return _result(records, turns=min(len(cm), len(um)), notes=notes)
+
+
+__all__ = ["FidelityResult", "compare", "compare_run", "dialect_for", "request_kind", "verdict_of", "brief"]
