@@ -164,3 +164,40 @@ def test_narrow_viewport_scrolls_horizontally_without_reflow(open_page, screensh
     page.locator("[data-testid=matrix-scroll]").evaluate("e => e.scrollLeft = e.scrollWidth")
     assert page.locator("[data-testid=matrix-scroll]").evaluate("e => e.scrollLeft") > 0
     page.screenshot(path=screenshot_dir / "09-narrow-375-scrolled.png")
+
+
+def test_keyboard_focus_shows_tooltip_and_enter_opens_detail(open_page):
+    m = matrix()
+    page, _ = open_page(page_for(m))
+    page.focus("[data-testid=cell-basic_messaging-vertex_ai] button")
+    tooltip = page.locator("[data-testid=tooltip]")
+    tooltip.wait_for(state="visible")
+    assert tooltip.inner_text() == "proxy did not boot within 120 s"
+    page.keyboard.press("Enter")
+    page.locator("[data-testid=detail]").wait_for(state="visible")
+    assert "proxy did not boot" in page.locator("[data-testid=detail-message]").inner_text()
+
+
+def test_detail_view_fits_a_narrow_viewport(open_page, screenshot_dir):
+    page, _ = open_page(page_for(matrix()), width=375, height=740)
+    page.locator("[data-testid=matrix-scroll]").evaluate("e => e.scrollLeft = e.scrollWidth")
+    page.click("[data-testid=cell-basic_messaging-vertex_ai] button")
+    detail = page.locator("[data-testid=detail]")
+    detail.wait_for(state="visible")
+    box = detail.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 375
+    page.screenshot(path=screenshot_dir / "10-narrow-detail.png")
+
+
+def test_without_javascript_a_plain_table_is_shown(browser, tmp_path, screenshot_dir):
+    path = tmp_path / "index.html"
+    path.write_text(page_for(matrix()), encoding="utf-8")
+    context = browser.new_context(java_script_enabled=False)
+    try:
+        page = context.new_page()
+        page.goto(path.as_uri())
+        text = page.locator("body").inner_text()
+        assert "✗ fail" in text and "⚠ error" in text and "1.106.2" in text
+        page.screenshot(path=screenshot_dir / "11-noscript.png")
+    finally:
+        context.close()

@@ -70,3 +70,32 @@ def emu(tmp_path_factory):
 @pytest.fixture
 def job(emu):
     return emu.job()
+
+
+def sigv4_headers(url: str, body: bytes, *, secret: str = credentials.AWS_SECRET_ACCESS_KEY,
+                  akid: str = credentials.AWS_ACCESS_KEY_ID, extra: dict | None = None) -> dict:
+    """Headers of a request signed with botocore's SigV4 (as LiteLLM signs Bedrock calls)."""
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    req = AWSRequest(method="POST", url=url, data=body, headers={"content-type": "application/json", **(extra or {})})
+    SigV4Auth(Credentials(akid, secret), "bedrock", credentials.AWS_REGION).add_auth(req)
+    return dict(req.headers.items())
+
+
+def aws_post(emu: "Emu", path: str, body, **kw):
+    import json as _json
+
+    raw = body if isinstance(body, bytes) else _json.dumps(body).encode()
+    url = emu.base + path
+    return emu.http.post(path, content=raw, headers=sigv4_headers(url, raw, **kw))
+
+
+def decode_frames(raw: bytes) -> list:
+    """Every AWS event-stream frame in raw, decoded by botocore (raises on a bad CRC)."""
+    from botocore.eventstream import EventStreamBuffer
+
+    buf = EventStreamBuffer()
+    buf.add_data(raw)
+    return list(buf)

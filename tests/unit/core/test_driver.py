@@ -1,0 +1,86 @@
+"""The CLI driver with a stand-in binary: env allowlist, fresh HOME/cwd, stdin, and the process-group timeout."""
+import json
+import os
+import stat
+import time
+from pathlib import Path
+
+import pytest
+
+from worker.driver import run_cli
+from worker.sandbox import Sandbox
+
+FAKE = """#!/bin/sh
+# Print the environment and cwd as a stream-json result line, like the CLI would print its result.
+if [ "$FAKE_MODE" = "" ] && [ -n "$SLEEP_CHILD" ]; then :; fi
+case "$(cat "$HOME/../mode" 2>/dev/null)" in
+  sleep) (sleep 300 & echo $! > "$MARKER_DIR/child.pid"; wait) ;;
+esac
+python3 - "$@" <<'PY'
+import json, os, sys
+stdin = sys.stdin.read()
+print("not json at all")
+print(json.dumps({"type": "result", "subtype": "success", "is_error": False,
+                  "result": json.dumps({"env": dict(os.environ), "cwd": os.getcwd(), "argv": sys.argv[1:], "stdin": stdin})}))
+PY
+"""
+
+
+@pytest.fixture()
+def fake_claude(tmp_path):
+    path = tmp_path / "claude"
+    path.write_text(FAKE)
+    path.chmod(path.stat().st_mode | stat.S_IEXEC)
+    return path
+
+
+def _payload(run):
+    return json.loads(run.result.result)
+
+
+def test_env_is_an_allowlist_and_never_carries_worker_secrets(fake_claude, tmp_path, monkeypatch):
+    monkeypatch.setenv("CCMATRIX_AWS_SECRET_ACCESS_KEY", "super-secret-value")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "another-secret")
+    run = run_cli(fake_claude, prompt="hi", model="claude-haiku-4-5-x", base_url="http://127.0.0.1:1",
+                  api_key="sk-proxy", sandbox=Sandbox(tmp_path / "sbx", isolated=False), timeout_s=30)
+    payload = _payload(run)
+    env = payload["env"]
+    assert "super-secret-value" not in json.dumps(env) and "another-secret" not in json.dumps(env)
+    assert env["ANTHROPIC_BASE_URL"] == "http://127.0.0.1:1" and env["ANTHROPIC_API_KEY"] == "sk-proxy"
+    assert env["CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC"] == "1"
+    assert Path(env["HOME"]).name == "home" and payload["cwd"].endswith("project")
+    assert payload["stdin"] == ""  # /dev/null
+    assert payload["argv"][-2:] == ["--", "hi"] and "stream-json" in payload["argv"]
+    assert not Path(env["HOME"]).exists()  # the fresh HOME is removed afterwards
+    assert [n.text for n in run.transcript.noise()] == ["not json at all"]
+
+
+def test_a_check_cannot_smuggle_arbitrary_env(fake_claude, tmp_path):
+    with pytest.raises(ValueError, match="not allowed"):
+        run_cli(fake_claude, prompt="hi", model="m", base_url="u", api_key="k",
+                sandbox=Sandbox(tmp_path, isolated=False), env={"AWS_SECRET_ACCESS_KEY": "x"})
+
+
+def test_timeout_kills_the_whole_process_group(tmp_path):
+    marker = tmp_path / "markers"
+    marker.mkdir()
+    script = tmp_path / "claude"
+    script.write_text(f"#!/bin/sh\nsleep 300 &\necho $! > {marker}/child.pid\nwait\n")
+    script.chmod(0o755)
+    started = time.monotonic()
+    run = run_cli(script, prompt="hi", model="m", base_url="u", api_key="k",
+                  sandbox=Sandbox(tmp_path / "s", isolated=False), timeout_s=1.5)
+    assert run.timed_out and run.exit_code is None
+    assert time.monotonic() - started < 20
+    child = int((marker / "child.pid").read_text())
+    time.sleep(0.2)
+    assert not _running(child)
+
+
+def _running(pid: int) -> bool:
+    """Alive and not a zombie (an orphan killed by us may wait for init to reap it)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state not in ("Z", "X")
