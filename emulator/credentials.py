@@ -83,3 +83,6 @@ def vertex_public_key(data_dir: Path):
     from cryptography.hazmat.primitives import serialization
 
     return serialization.load_pem_private_key(path.read_bytes(), password=None).public_key()
+
+# Bedrock API key (sent by LiteLLM as `Authorization: Bearer <key>` when `api_key` is set on a bedrock route)
+BEDROCK_API_KEY = "emulator-bedrock-api-key"

@@ -41,6 +41,10 @@ def check_request(req: NeutralRequest, raw: dict | None = None) -> dict:
         if ttype not in accepted_tools:
             raise invalid(prof.get("tool_error", "tools.{i}: Input tag '{t}' found using 'type' does not match any of "
                                    "the expected tags").format(i=i, t=ttype))
+        need = prof.get("tool_types_need_beta", {}).get(ttype)
+        if need and need not in req.betas:
+            raise invalid(f"tools.{i}: Input tag '{ttype}' found using 'type' does not match any of the expected tags"
+                          f" (requires the {need} beta)")
     if req.thinking:
         tt = req.thinking.get("type")
         if tt == "adaptive" and not feat.get("adaptive_thinking"):

@@ -1,0 +1,70 @@
+"""Bedrock runtime: error shape, SigV4 auth, model identifiers (shared by invoke and converse)."""
+from __future__ import annotations
+
+import re
+import uuid
+from urllib.parse import unquote
+
+from starlette.responses import JSONResponse
+
+from .. import sigv4
+from ..errors import EmulatorError, invalid
+
+AWS_TYPES = {
+    "invalid_request_error": "ValidationException",
+    "authentication_error": "UnrecognizedClientException",
+    "permission_error": "AccessDeniedException",
+    "not_found_error": "ResourceNotFoundException",
+    "timeout_error": "ModelTimeoutException",
+    "request_too_large": "ValidationException",
+    "rate_limit_error": "ThrottlingException",
+    "api_error": "InternalServerException",
+    "service_unavailable": "ServiceUnavailableException",
+    "overloaded_error": "ServiceUnavailableException",
+}
+
+MODEL_ID = re.compile(r"^(?:(?P<geo>us|eu|apac|global|jp|au|ca|us-gov)\.)?anthropic\.(?P<model>claude-[a-z0-9.-]+?)(?:-v\d+(?::\d+)?)?$")
+ARN = re.compile(r"^arn:aws(?:-[a-z]+)?:bedrock:[a-z0-9-]+:\d{12}:(?:inference-profile|application-inference-profile|foundation-model|provisioned-model)/(?P<rest>.+)$")
+
+
+def aws_type(err: EmulatorError) -> str:
+    return err.aws_type or AWS_TYPES.get(err.kind, "InternalServerException")
+
+
+def error_response(err: EmulatorError) -> JSONResponse:
+    headers = {"x-amzn-ErrorType": aws_type(err), "x-amzn-RequestId": str(uuid.uuid4())}
+    if err.retry_after is not None:
+        headers["retry-after"] = str(err.retry_after)
+    return JSONResponse({"message": err.message}, status_code=err.status, headers=headers)
+
+
+def authenticate(call) -> None:
+    sigv4.verify(call.method, call.raw_path, call.query, call.headers, call.raw)
+
+
+def model_from_path(call) -> tuple[str, str]:
+    """(modelId as sent, Anthropic model name); 400 for identifiers Bedrock does not know."""
+    model_id = unquote(call.params["model_id"])
+    probe = model_id
+    m = ARN.match(model_id)
+    if m:
+        probe = m.group("rest")
+    mm = MODEL_ID.match(probe)
+    if not mm:
+        raise invalid("The provided model identifier is invalid.")
+    name = mm.group("model")
+    if not mm.group("geo") and not m and re.search(r"claude-(?:sonnet|opus|haiku)-4|claude-3-7", name):
+        raise invalid(f"Invocation of model ID anthropic.{name} with on-demand throughput isn\u2019t supported. Retry your "
+                      "request with the ID or ARN of an inference profile that contains this model.")
+    return model_id, name
+
+
+def invocation_metrics(usage: dict, latency_ms: int = 40) -> dict:
+    return {
+        "inputTokenCount": usage.get("input_tokens", 0),
+        "outputTokenCount": usage.get("output_tokens", 0),
+        "invocationLatency": latency_ms,
+        "firstByteLatency": latency_ms // 2,
+        "cacheReadInputTokenCount": usage.get("cache_read_input_tokens", 0),
+        "cacheWriteInputTokenCount": usage.get("cache_creation_input_tokens", 0),
+    }

@@ -1,0 +1,68 @@
+"""Bedrock InvokeModel / InvokeModelWithResponseStream for Anthropic models (SigV4, AWS event-stream)."""
+from __future__ import annotations
+
+import base64
+import json
+
+from starlette.responses import JSONResponse
+
+from .. import eventstream, sse
+from ..errors import EmulatorError, invalid
+from . import bedrock_common as bc
+from . import messages_common as mc
+from .base import Call, Dialect, stream_response
+
+ANTHROPIC_VERSION = "bedrock-2023-05-31"
+
+
+def decode_invoke_body(provider: str, body: dict, model: str, header_betas: list[str], *, count: bool = False):
+    if "anthropic_version" not in body:
+        raise invalid("Malformed input request: #: required key [anthropic_version] not found, please reformat your input and try again.")
+    if body.get("anthropic_version") != ANTHROPIC_VERSION:
+        raise invalid(f"Malformed input request: anthropic_version: invalid value {body.get('anthropic_version')!r}, "
+                      f"expected {ANTHROPIC_VERSION!r}")
+    for key in ("model", "stream"):
+        if key in body:
+            raise invalid(f"{key}: Extra inputs are not permitted")
+    betas = body.get("anthropic_beta", [])
+    if not isinstance(betas, list) or not all(isinstance(b, str) for b in betas):
+        raise invalid("anthropic_beta: Input should be a valid list of strings")
+    merged = list(dict.fromkeys(list(betas) + header_betas))
+    rest = {k: v for k, v in body.items() if k not in ("anthropic_version", "anthropic_beta")}
+    rest["model"] = model
+    return mc.decode(provider, rest, model=model, betas=merged, count=count)
+
+
+class BedrockInvokeDialect(Dialect):
+    provider = "bedrock_invoke"
+
+    def error_response(self, err: EmulatorError):
+        return bc.error_response(err)
+
+    async def dispatch(self, call: Call):
+        bc.authenticate(call)
+        model_id, model = bc.model_from_path(call)
+        body = call.json_body()
+        req = decode_invoke_body(self.provider, body, model, mc.split_betas(call.headers.get("anthropic-beta")))
+        reply = call.state.model.respond(req, call.applied)
+        reply.model = model
+        if call.operation == "invoke":
+            u = reply.usage
+            headers = {"X-Amzn-Bedrock-Input-Token-Count": str(u["input_tokens"]),
+                       "X-Amzn-Bedrock-Output-Token-Count": str(u["output_tokens"]),
+                       "X-Amzn-Bedrock-Invocation-Latency": "40",
+                       "X-Amzn-Bedrock-Cache-Read-Input-Token-Count": str(u.get("cache_read_input_tokens", 0)),
+                       "X-Amzn-Bedrock-Cache-Write-Input-Token-Count": str(u.get("cache_creation_input_tokens", 0))}
+            call.done(200, reply.neutral())
+            return JSONResponse(reply.anthropic_json(), headers=headers)
+        frames = []
+        for name, data in sse.events(reply, buffer=reply.stream_hints.get("buffer", False)):
+            if name == "ping":
+                continue
+            if name == "message_stop":
+                data = dict(data, **{"amazon-bedrock-invocationMetrics": bc.invocation_metrics(reply.usage)})
+            payload = {"bytes": base64.b64encode(json.dumps(data, separators=(",", ":")).encode()).decode()}
+            frames.append(eventstream.event("chunk", payload))
+        malformed = eventstream.event("chunk", {"bytes": base64.b64encode(b'{"type":"ping"}').decode()}, corrupt=True)
+        return stream_response(call, frames, "application/vnd.amazon.eventstream", neutral=reply.neutral(),
+                               malformed=malformed, headers={"x-amzn-bedrock-content-type": "application/json"})

@@ -1,0 +1,94 @@
+"""Vertex AI (Anthropic publisher models): /token, :rawPredict, :streamRawPredict (SSE), count-tokens:rawPredict."""
+from __future__ import annotations
+
+import re
+
+from starlette.responses import JSONResponse
+
+from .. import credentials, profiles, vertex_auth
+from ..errors import EmulatorError, invalid
+from . import messages_common as mc
+from .base import Call, Dialect
+
+ANTHROPIC_VERSION = "vertex-2023-10-16"
+STATUS_NAMES = {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED", 404: "NOT_FOUND",
+                408: "DEADLINE_EXCEEDED", 409: "ABORTED", 413: "INVALID_ARGUMENT", 429: "RESOURCE_EXHAUSTED",
+                500: "INTERNAL", 503: "UNAVAILABLE", 504: "DEADLINE_EXCEEDED", 529: "UNAVAILABLE"}
+MODEL = re.compile(r"^(?P<name>claude-[a-z0-9.-]+?)(?:@(?P<version>\d{8}|default))?$")
+
+
+def vertex_error_response(err: EmulatorError) -> JSONResponse:
+    headers = {}
+    if err.retry_after is not None:
+        headers["retry-after"] = str(err.retry_after)
+    status_name = STATUS_NAMES.get(err.status, "INTERNAL" if err.status >= 500 else "FAILED_PRECONDITION")
+    return JSONResponse({"error": {"code": err.status, "message": err.message, "status": status_name}},
+                        status_code=err.status, headers=headers)
+
+
+class VertexDialect(Dialect):
+    provider = "vertex_ai"
+
+    def error_response(self, err: EmulatorError):
+        return vertex_error_response(err)
+
+    async def dispatch(self, call: Call):
+        if call.operation == "token":
+            return self.token(call)
+        if not vertex_auth.check_bearer(call.headers, call.state.vertex_tokens):
+            raise EmulatorError("authentication_error",
+                                "Request had invalid authentication credentials. Expected OAuth 2 access token, login "
+                                "cookie or other valid authentication credential. See "
+                                "https://developers.google.com/identity/sign-in/web/devconsole-project.", 401)
+        project, location = call.params["project"], call.params["location"]
+        if project != credentials.VERTEX_PROJECT:
+            raise EmulatorError("permission_error", f"Permission 'aiplatform.endpoints.predict' denied on resource "
+                                f"'//aiplatform.googleapis.com/projects/{project}/locations/{location}' (or it may not exist).", 403)
+        if location not in profiles.load(self.provider).get("locations", []):
+            raise invalid(f"Location {location} is not supported for this publisher model.")
+        body = call.json_body()
+        betas = mc.split_betas(call.headers.get("anthropic-beta"))
+        if call.operation == "count_tokens":
+            return self.count_tokens(call, body, betas)
+        path_model = call.params["model"]
+        mm = MODEL.match(path_model)
+        if not mm or profiles.model_features(self.provider, mm.group("name")) is None:
+            raise EmulatorError("not_found_error", f"Publisher Model `projects/{project}/locations/{location}/publishers/"
+                                f"anthropic/models/{path_model}` not found.", 404)
+        if body.get("anthropic_version") != ANTHROPIC_VERSION:
+            raise invalid(f"anthropic_version: Input should be '{ANTHROPIC_VERSION}'" if "anthropic_version" in body
+                          else "anthropic_version: Field required")
+        if "model" in body:
+            raise invalid("model: Extra inputs are not permitted")
+        rest = {k: v for k, v in body.items() if k != "anthropic_version"}
+        rest["model"] = mm.group("name")
+        req = mc.decode(self.provider, rest, model=mm.group("name"), betas=betas)
+        reply = call.state.model.respond(req, call.applied)
+        reply.model = mm.group("name")
+        stream = call.params["verb"] == "streamRawPredict" or req.stream
+        return mc.reply_or_stream(call, reply, stream)
+
+    def count_tokens(self, call: Call, body: dict, betas: list[str]):
+        model = body.get("model")
+        if not isinstance(model, str):
+            raise invalid("model: Field required")
+        if "@" in model:
+            raise invalid(f"Model {model} is not supported for token counting.")
+        if profiles.model_features(self.provider, model) is None:
+            raise EmulatorError("not_found_error", f"Publisher Model `{model}` not found.", 404)
+        if "anthropic_version" in body and body["anthropic_version"] != ANTHROPIC_VERSION:
+            raise invalid(f"anthropic_version: Input should be '{ANTHROPIC_VERSION}'")
+        rest = {k: v for k, v in body.items() if k != "anthropic_version"}
+        req = mc.decode(self.provider, rest, model=model, betas=betas, count=True)
+        return mc.count_reply(call, call.state.model.count_tokens(req, call.applied))
+
+    def token(self, call: Call):
+        host = call.headers.get("host", "")
+        uris = {f"http://{host}/token", f"https://{host}/token", "https://oauth2.googleapis.com/token"}
+        try:
+            payload = vertex_auth.exchange(call.raw, call.state.data_dir, uris, call.state.vertex_tokens)
+        except vertex_auth.OAuthError as exc:
+            call.done(exc.status, error=exc.description)
+            return JSONResponse({"error": exc.error, "error_description": exc.description}, status_code=exc.status)
+        call.done(200, {"token_type": "Bearer"})
+        return JSONResponse(payload, headers={"cache-control": "no-store"})
