@@ -33,12 +33,29 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out-dir", dest="out_dir", help="output directory (default: settings.out_dir)")
 
 
+def _quiet_pipe(func):
+    """`ccmatrix diff ... | head` must not end in a traceback."""
+    import functools
+    import os
+
+    @functools.wraps(func)
+    def wrapper(args: argparse.Namespace, out=None) -> int:
+        try:
+            return func(args, out)
+        except BrokenPipeError:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            return 0
+
+    return wrapper
+
+
 def register(subparsers: Any) -> None:
     p = subparsers.add_parser("history", help="list the recorded runs", description="List recorded runs: run id, time, versions, counts per status.")
     _common(p)
     p.add_argument("--limit", type=int, default=0, help="only the N most recent runs")
     p.add_argument("--json", action="store_true", help="machine-readable output")
-    p.set_defaults(func=cmd_history)
+    p.set_defaults(func=_quiet_pipe(cmd_history))
 
     p = subparsers.add_parser("diff", help="what changed between two runs, cell by cell",
                               description="Compare two recorded runs cell by cell (and tier by tier). A run is named by its run id, "
@@ -48,7 +65,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("run_b", metavar="RUN_B")
     p.add_argument("--markdown", action="store_true", help="print the markdown summary (for a pull request body)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
-    p.set_defaults(func=cmd_diff)
+    p.set_defaults(func=_quiet_pipe(cmd_diff))
 
     p = subparsers.add_parser("publish", help="publish an existing matrix JSON file",
                               description="Validate a matrix JSON file and publish it with the configured publishers.")
