@@ -67,14 +67,19 @@ CREDENTIAL_PATTERNS = {
 _URL_PASSWORD = re.compile(r"[a-z][a-z0-9+.\-]*://[^/\s:@]*:([^@\s/]+)@", re.I)
 _SECRET_KEYS = re.compile(r"(password|passwd|secret|token|api[_-]?key|access[_-]?key|basic[_-]?auth|master[_-]?key"
                           r"|credentials?)$", re.I)
-_SECRET_ASSIGN = re.compile(r"(?i)\b([A-Z0-9_]*(PASSWORD|SECRET|TOKEN|API_KEY|ACCESS_KEY|MASTER_KEY|BASIC_AUTH))"
-                            r"\s*[=:]\s*([^\s\"'#]+)")
+# UPPER_SNAKE variables (env files, compose, Dockerfiles, shell) assigned a literal on the same line.
+_SECRET_ASSIGN = re.compile(r"\b([A-Z0-9_]*(PASSWORD|SECRET|TOKEN|API_KEY|ACCESS_KEY|MASTER_KEY|BASIC_AUTH))"
+                            r"[ \t]*[=:][ \t]*([^\s\"'#]+)")
 _BASE64_JSON_KEY = re.compile(r"\"private_key\"\s*:")
+
+
+# Documentation placeholders, not values: printf templates, <angle> slots, the words "user:password".
+_PLACEHOLDER = re.compile(r"%s|<[a-z_\-]+>|^user:password\b|^\$|^\?", re.I)
 
 
 def _is_reference(value: str) -> bool:
     value = value.strip().strip("\"'")
-    return bool(_REFERENCE.match(value)) or value in ("", "null", "~")
+    return bool(_REFERENCE.match(value)) or value in ("", "null", "~") or bool(_PLACEHOLDER.search(value))
 
 
 def scan_text(text: str, source: str) -> list[str]:
@@ -87,7 +92,8 @@ def scan_text(text: str, source: str) -> list[str]:
         if not _is_reference(match.group(1)):
             findings.append(f"{source}: password inside a URL: {match.group(0)[:40]}")
     for match in _SECRET_ASSIGN.finditer(text):
-        if not _is_reference(match.group(3)):
+        inside_reference = text[max(0, match.start() - 2):match.start()].endswith(("${", "$("))
+        if not inside_reference and not _is_reference(match.group(3)):
             findings.append(f"{source}: {match.group(1)} assigned a literal value")
     if _BASE64_JSON_KEY.search(text):
         findings.append(f"{source}: a service-account private_key")
