@@ -156,6 +156,8 @@ class GitPublisher:
         if _URL_USERINFO.search(repo):
             raise GitRefused("settings.git_repo must not carry credentials in the URL; "
                              "use CCMATRIX_GIT_CREDENTIALS_FILE or CCMATRIX_GIT_TOKEN")
+        if "://" not in repo and Path(repo).expanduser().exists():  # a local path: absolute, wherever git runs
+            repo = str(Path(repo).expanduser().resolve())
         self.repo = repo
         self.branch = getattr(settings, "git_branch", None) or "main"
         if not re.fullmatch(r"[A-Za-z0-9._/-]+", self.branch) or self.branch.startswith("-") or ".." in self.branch:

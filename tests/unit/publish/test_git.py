@@ -209,3 +209,10 @@ def test_token_from_credentials_file(tmp_path, monkeypatch):
         report = publish_run(matrix(), settings(tmp_path, f"{server.url}/docs.git", git_credentials_file=cred))
     assert report.published, report.problems
     assert TOKEN not in _everything_git_knows(root / "docs.git")
+
+
+def test_relative_local_repo_path(tmp_path, bare, monkeypatch):
+    monkeypatch.chdir(bare.parent)
+    report = publish_run(matrix(), settings(tmp_path, "docs.git"))
+    assert report.published, report.problems
+    assert len(commits(bare)) == 1
