@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, computed_field
 
 ChangeKind = Literal["green_to_red", "new_error", "red_to_green", "added", "removed", "changed"]
 KIND_ORDER: list[str] = ["green_to_red", "new_error", "red_to_green", "added", "removed", "changed"]
@@ -62,9 +62,16 @@ class RegressionReport(BaseModel):
     baseline_claude_code_version: str | None = None
     changes: list[CellChange] = Field(default_factory=list)
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def regressed(self) -> bool:
         return self.status == "regressed"
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def counts(self) -> dict[str, int]:
+        """How many cells changed, per kind (in the task result next to `status`)."""
+        return {kind: len(self.of_kind(kind)) for kind in KIND_ORDER}
 
     @property
     def exit_code(self) -> int:

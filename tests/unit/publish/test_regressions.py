@@ -94,3 +94,10 @@ def test_markdown_summary_names_cells_versions_and_escapes_tables():
     assert "bad \\| pipe newline" in md
     row = next(line for line in md.splitlines() if line.startswith("| Basic"))
     assert row.count(" | ") == 5  # six columns, no broken table
+
+
+def test_dump_carries_status_and_counts_for_a_task_result():
+    dumped = compare(two_by_two(), two_by_two(a_b="fail", s_b="pass")).model_dump(mode="json")
+    assert dumped["status"] == "regressed" and dumped["regressed"] is True
+    assert dumped["counts"]["green_to_red"] == 1 and dumped["counts"]["red_to_green"] == 1
+    assert dumped["counts"]["new_error"] == 0
