@@ -1,65 +1,217 @@
 """The ONE scripted model behind every dialect: decides a Reply from a NeutralRequest.
 
-Behaviours (from the CLI's prompt, the last text block of the first user message):
+Behaviours (the CLI's prompt = the last text block of the first user message; system prompt and
+<system-reminder> blocks ignored):
 - "Reply with exactly the word: X" / "Answer with exactly one word: X" -> "X"
 - "Count from 1 to N" -> "1 2 ... N" (streamed as several deltas)
-- run a command with the Bash tool (tool named Bash offered) -> tool_use, then a final text quoting the result
-- thinking enabled -> a signed thinking block first (signatures.py); replayed blocks must verify
-- images / PDFs -> an answer describing the decoded bytes (media.py)
-- cache_control / cachePoint -> cache usage (cache.py)
-- output_format / output_config.format json_schema -> JSON satisfying the schema (structured.py)
-- web_search server tool -> server_tool_use + web_search_tool_result
+- "... Bash tool ... `cmd` ..." with a tool named Bash offered -> tool_use Bash {command, description};
+  the request carrying its tool_result -> "The command printed: <output>"
+- "Read <file.png|.pdf>" with a Read tool -> tool_use Read; images/PDFs (in the prompt or a tool_result) are
+  decoded and described (media.py)
+- thinking enabled -> a signed thinking block first; replayed blocks must verify (signatures.py)
+- cache_control / cachePoint -> cache usage per TTL (cache.py)
+- output_format json_schema -> JSON satisfying it; a StructuredOutput tool -> tool_use with a valid input
+- a web_search server tool -> server_tool_use + web_search_tool_result + text; WebSearch client tool -> tool_use
+- scenario {"reply_text": "..."} (POST /_emulator/jobs) overrides the plain text answer
 """
 from __future__ import annotations
 
+import hashlib
+import json
+import re
 from pathlib import Path
 
-from . import prompts, tokens
+from . import media, prompts, profiles, structured, tokens
+from .cache import PromptCache
+from .errors import invalid
 from .faults import Applied
 from .neutral import NeutralRequest, Reply
+from .signatures import Signer
+
+READ_FILE = re.compile(r"\bread\b.*?[`'\"]?(?P<path>[\w./~-]+\.(?:png|jpe?g|gif|webp|pdf))\b", re.I | re.S)
+SEARCH = re.compile(r"(?:search (?:the web|online|the internet)?\s*(?:for)?|web ?search[^:]*:?)\s*[:\"'`]?(?P<q>[^\"'`\n]+)", re.I)
+
+
+def _tool_id(prefix: str, *parts) -> str:
+    return prefix + hashlib.sha256("|".join(map(str, parts)).encode()).hexdigest()[:24]
 
 
 class ScriptedModel:
-    def __init__(self, data_dir: Path):
+    def __init__(self, data_dir: Path, scenario_ref=None):
         self.data_dir = Path(data_dir)
+        self.signer = Signer(self.data_dir)
+        self.cache = PromptCache()
+        self.scenario_ref = scenario_ref or (lambda: {})
 
-    # -- validation that needs model state (signatures) -------------------------------------------------
-    def check(self, req: NeutralRequest, applied: Applied) -> None:
-        pass
+    # -- checks that need model state ------------------------------------------------------------------
+    def check(self, req: NeutralRequest) -> None:
+        self.signer.check_messages(req)
+        media.validate_blocks(req)
+        _check_tool_pairs(req)
 
-    # -- replies -------------------------------------------------------------------------------------------
+    # -- entry points ------------------------------------------------------------------------------------
     def respond(self, req: NeutralRequest, applied: Applied) -> Reply:
-        self.check(req, applied)
+        self.check(req)
         content, stop = self._decide(req, applied)
+        if req.thinking_on and not applied.has("strip_thinking"):
+            content = [self._thinking(req, applied)] + content
         usage = self._usage(req, content, applied)
         return Reply(model=req.model, content=content, stop_reason=stop, usage=usage,
                      stream_hints={"buffer": applied.has("buffer_stream")})
 
     def count_tokens(self, req: NeutralRequest, applied: Applied) -> int:
+        media.validate_blocks(req)
         n = tokens.count(req)
         if applied.has("wrong_token_count"):
             n = max(1, n // 7)
         return n
 
+    # -- decisions ---------------------------------------------------------------------------------------
     def _decide(self, req: NeutralRequest, applied: Applied):
         prompt = prompts.user_prompt(req)
+        tool_names = {t.get("name"): t for t in req.tools if not t.get("type") or t.get("type") == "custom"}
+        server_types = {t.get("type", "") for t in req.tools}
+        results = prompts.last_tool_results(req)
+        allow_tools = not applied.has("no_tool_use")
+
+        if results:
+            return self._after_tools(req, results, applied), "end_turn"
+
+        if any(t.startswith("web_search_") for t in server_types):
+            if applied.has("refuse_web_search"):
+                raise invalid("tools.0: Input tag 'web_search_20250305' found using 'type' does not match any of the expected tags")
+            return self._web_search(req, prompt), "end_turn"
+
+        so_tool = next((n for n in tool_names if n and re.fullmatch(r"structured_?output", n, re.I)), None)
+        if so_tool and allow_tools and (req.tool_choice or {}).get("type") in (None, "auto", "any", "tool"):
+            schema = tool_names[so_tool].get("input_schema", {})
+            return [self._tool_use(so_tool, structured.instance(schema), req)], "tool_use"
+
+        if req.output_format and req.output_format.get("type") == "json_schema":
+            value = structured.instance(req.output_format.get("schema", {}))
+            return [{"type": "text", "text": json.dumps(value)}], "end_turn"
+
+        m = prompts.BASH_CMD.search(prompt)
+        if m and "Bash" in tool_names and allow_tools:
+            cmd = m.group(1).strip()
+            return [self._tool_use("Bash", {"command": cmd, "description": f"Run {cmd.split()[0]}"}, req)], "tool_use"
+
+        m = READ_FILE.search(prompt)
+        if m and "Read" in tool_names and allow_tools and not _attachments(req.messages[-1]):
+            return [self._tool_use("Read", {"file_path": m.group("path")}, req)], "tool_use"
+
+        m = SEARCH.search(prompt)
+        if m and "WebSearch" in tool_names and allow_tools:
+            return [self._tool_use("WebSearch", {"query": m.group("q").strip()[:200]}, req)], "tool_use"
+
+        attached = _attachments(req.messages[-1]) if req.messages else []
+        if attached:
+            return [{"type": "text", "text": " ".join(media.describe(b, applied.has("corrupt_image")) for b in attached)}], "end_turn"
+
+        override = (self.scenario_ref() or {}).get("reply_text")
+        if override:
+            return [{"type": "text", "text": str(override)}], "end_turn"
         m = prompts.EXACT_WORD.search(prompt)
         if m:
             return [{"type": "text", "text": m.group(1)}], "end_turn"
         m = prompts.COUNT_TO.search(prompt)
         if m:
-            n = max(1, min(int(m.group(1)), 200))
+            n = max(1, min(int(m.group(1)), 500))
             return [{"type": "text", "text": " ".join(str(i) for i in range(1, n + 1))}], "end_turn"
-        return [{"type": "text", "text": "OK."}], "end_turn"
+        return [{"type": "text", "text": "Done. I have read your request and there is nothing more to add."}], "end_turn"
 
+    def _after_tools(self, req, results, applied):
+        parts = []
+        for r in results:
+            inner = r.get("content") if isinstance(r.get("content"), list) else []
+            attached = [b for b in inner if isinstance(b, dict) and b.get("type") in ("image", "document")]
+            if attached:
+                parts.extend(media.describe(b, applied.has("corrupt_image")) for b in attached)
+                continue
+            out = prompts.tool_result_text(r).strip()
+            if r.get("is_error"):
+                parts.append(f"The tool failed: {out}")
+            else:
+                parts.append(f"The command printed: {out}")
+        return [{"type": "text", "text": " ".join(parts) or "The tool returned nothing."}]
+
+    def _web_search(self, req, prompt):
+        m = re.search(r"query:\s*(.+)", prompt, re.I | re.S)
+        query = (m.group(1) if m else prompt).strip().splitlines()[0][:200] if (m or prompt) else "emulator"
+        sid = _tool_id("srvtoolu_emu_", query, len(req.messages))
+        url = "https://example.com/search/" + hashlib.sha256(query.encode()).hexdigest()[:8]
+        return [
+            {"type": "server_tool_use", "id": sid, "name": "web_search", "input": {"query": query}},
+            {"type": "web_search_tool_result", "tool_use_id": sid, "content": [
+                {"type": "web_search_result", "url": url, "title": f"Result for {query}",
+                 "encrypted_content": self.signer.sign(url), "page_age": "1 day ago"}]},
+            {"type": "text", "text": f"According to {url}, the search for \"{query}\" found one result."},
+        ]
+
+    def _tool_use(self, name, inp, req) -> dict:
+        return {"type": "tool_use", "id": _tool_id("toolu_emu_", name, json.dumps(inp, sort_keys=True), len(req.messages)),
+                "name": name, "input": inp}
+
+    def _thinking(self, req, applied) -> dict:
+        prompt = prompts.user_prompt(req)
+        text = (f"The user asked: {prompt[:120]!r}. Turn {len(req.messages)}: I will answer exactly as asked, "
+                "checking each step before replying.")
+        sig = self.signer.sign(text)
+        if applied.has("tamper_signature"):
+            sig = sig[:-6] + ("AAAAA=" if not sig.endswith("AAAAA=") else "BBBBB=")
+        return {"type": "thinking", "thinking": text, "signature": sig}
+
+    # -- usage -------------------------------------------------------------------------------------------
     def _usage(self, req: NeutralRequest, content: list, applied: Applied) -> dict:
         total = tokens.count(req)
+        feat = profiles.model_features(req.provider, req.model) or {}
+        split = self.cache.account(req, total, feat.get("min_cache_tokens", 1024),
+                                   downgrade_1h=applied.has("downgrade_ttl_1h"))
+        if applied.has("drop_cache_usage"):
+            split = {"input_tokens": total, "cache_read": 0, "cache_creation_5m": 0, "cache_creation_1h": 0}
         out = tokens.count_text(tokens.canonical(content))
-        return {
-            "input_tokens": total,
-            "cache_creation_input_tokens": 0,
-            "cache_read_input_tokens": 0,
-            "cache_creation": {"ephemeral_5m_input_tokens": 0, "ephemeral_1h_input_tokens": 0},
+        usage = {
+            "input_tokens": split["input_tokens"],
+            "cache_creation_input_tokens": split["cache_creation_5m"] + split["cache_creation_1h"],
+            "cache_read_input_tokens": split["cache_read"],
+            "cache_creation": {"ephemeral_5m_input_tokens": split["cache_creation_5m"],
+                               "ephemeral_1h_input_tokens": split["cache_creation_1h"]},
             "output_tokens": out,
             "service_tier": "standard",
         }
+        searches = sum(1 for b in content if b.get("type") == "server_tool_use")
+        if searches:
+            usage["server_tool_use"] = {"web_search_requests": searches}
+        if applied.has("drop_usage"):
+            usage["input_tokens"] = usage["output_tokens"] = 0
+        return usage
+
+
+def _attachments(message) -> list:
+    if not message or message.get("role") != "user":
+        return []
+    return [b for b in message["content"] if isinstance(b, dict) and b.get("type") in ("image", "document")]
+
+
+def _check_tool_pairs(req) -> None:
+    """tool_use ids must be answered by tool_result blocks in the very next user message, and vice versa."""
+    msgs = req.messages
+    for i, m in enumerate(msgs):
+        if m["role"] != "user":
+            continue
+        results = [b.get("tool_use_id") for b in m["content"] if b.get("type") == "tool_result"]
+        prev = msgs[i - 1] if i > 0 else None
+        uses = [b.get("id") for b in prev["content"] if b.get("type") == "tool_use"] if prev and prev["role"] == "assistant" else []
+        stray = [r for r in results if r not in uses]
+        if stray:
+            raise invalid(f"messages.{i}.content.0: unexpected `tool_use_id` found in `tool_result` blocks: {stray[0]}. "
+                          "Each `tool_result` block must have a corresponding `tool_use` block in the previous message.")
+    for i, m in enumerate(msgs[:-1]):
+        if m["role"] != "assistant":
+            continue
+        uses = [b.get("id") for b in m["content"] if b.get("type") == "tool_use"]
+        nxt = {b.get("tool_use_id") for b in msgs[i + 1]["content"] if b.get("type") == "tool_result"}
+        missing = [u for u in uses if u not in nxt]
+        if missing:
+            raise invalid(f"messages.{i + 1}: `tool_use` ids were found without `tool_result` blocks immediately after: "
+                          f"{missing[0]}. Each `tool_use` block must have a corresponding `tool_result` block in the next message.")

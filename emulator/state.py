@@ -16,5 +16,5 @@ class State:
         self.scenario: dict = {}
         self.faults = FaultBook()
         self.captures = CaptureStore(self.data_dir)
-        self.model = ScriptedModel(self.data_dir)
+        self.model = ScriptedModel(self.data_dir, scenario_ref=lambda: self.scenario)
         self.vertex_tokens: dict[str, float] = {}   # access_token -> expiry (epoch s)

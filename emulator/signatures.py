@@ -1,0 +1,56 @@
+"""Thinking-block signatures: base64 HMAC-SHA256 of the thinking text under a per-data_dir secret."""
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import os
+import secrets
+from pathlib import Path
+
+from .errors import invalid
+
+
+class Signer:
+    def __init__(self, data_dir: Path):
+        path = Path(data_dir) / ".thinking-secret"
+        if not path.exists():
+            tmp = path.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_text(secrets.token_hex(32))
+            os.replace(tmp, path) if not path.exists() else tmp.unlink()
+        self.secret = path.read_text().strip().encode()
+
+    def sign(self, text: str) -> str:
+        mac = hmac.new(self.secret, b"thinking\x00" + text.encode(), hashlib.sha256).digest()
+        return base64.b64encode(b"EMU1" + mac).decode()
+
+    def verify(self, text: str, signature: str) -> bool:
+        return isinstance(signature, str) and hmac.compare_digest(signature.encode(), self.sign(text).encode())
+
+    def check_messages(self, req) -> None:
+        """Every replayed thinking block must carry the signature we issued (400 like the real API)."""
+        for i, m in enumerate(req.messages):
+            if m["role"] != "assistant":
+                continue
+            for j, b in enumerate(m["content"]):
+                if b.get("type") == "thinking" and not self.verify(b.get("thinking", ""), b.get("signature", "")):
+                    raise invalid(f"messages.{i}.content.{j}: Invalid `signature` in `thinking` block")
+                if b.get("type") == "redacted_thinking" and not b.get("data"):
+                    raise invalid(f"messages.{i}.content.{j}: Invalid `data` in `redacted_thinking` block")
+        if not req.thinking_on:
+            return
+        # with thinking on, the last assistant turn of a tool loop must start with its thinking block
+        for i in range(len(req.messages) - 1, -1, -1):
+            m = req.messages[i]
+            if m["role"] != "assistant":
+                continue
+            has_tool = any(b.get("type") == "tool_use" for b in m["content"])
+            if has_tool and m["content"] and m["content"][0].get("type") not in ("thinking", "redacted_thinking"):
+                found = m["content"][0].get("type")
+                raise invalid(f"messages.{i}.content.0.type: Expected `thinking` or `redacted_thinking`, but found "
+                              f"`{found}`. When `thinking` is enabled, a final `assistant` message must start with a "
+                              "thinking block (preceeding the lastmost set of `tool_use` and `tool_result` blocks). We "
+                              "recommend you include thinking blocks from previous turns. To avoid this requirement, "
+                              "disable `thinking`. Please consult our documentation at "
+                              "https://docs.claude.com/en/docs/build-with-claude/extended-thinking")
+            break
