@@ -155,9 +155,9 @@ def alias_for(model_id: str, provider_id: str) -> str:
 def _describe(error: ValidationError) -> str:
     lines = []
     for item in error.errors():
-        where = ".".join(str(part) for part in item["loc"]) or "(top level)"
+        where = ".".join(str(part) for part in item["loc"])
         message = item["msg"].removeprefix("Value error, ")
-        lines.append(f"{where}: {message}")
+        lines.append(f"{where}: {message}" if where else message)
     return "; ".join(lines)
 
 
