@@ -172,14 +172,22 @@ class GitPublisher:
     # --- plumbing --------------------------------------------------------------------------------------------
     @property
     def _secrets(self) -> list[str]:
-        return [self.credentials.secret] if self.credentials else []
+        if not self.credentials:
+            return []
+        import base64
+
+        user = self.credentials.username or "x-access-token"
+        basic = base64.b64encode(f"{user}:{self.credentials.secret}".encode()).decode()
+        return [self.credentials.secret, basic, basic.rstrip("=")]
 
     def _redact(self, text: str) -> str:
         return redact(text, self._secrets)
 
     @contextmanager
     def _environment(self) -> Iterator[dict[str, str]]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("GIT_", "CCMATRIX_GIT_"))}
+        # no inherited GIT_* (GIT_TRACE*/GIT_CURL_VERBOSE would log the Authorization header), except transport settings
+        keep = {"GIT_SSH", "GIT_SSH_COMMAND", "GIT_SSL_CAINFO", "GIT_SSL_CAPATH", "GIT_PROXY_COMMAND"}
+        env = {k: v for k, v in os.environ.items() if k in keep or not k.startswith(("GIT_", "CCMATRIX_GIT_"))}
         env.update(
             GIT_TERMINAL_PROMPT="0",
             GIT_CONFIG_NOSYSTEM="1",

@@ -216,3 +216,18 @@ def test_relative_local_repo_path(tmp_path, bare, monkeypatch):
     report = publish_run(matrix(), settings(tmp_path, "docs.git"))
     assert report.published, report.problems
     assert len(commits(bare)) == 1
+
+
+def test_inherited_git_trace_cannot_leak_the_token(tmp_path, monkeypatch, capfd):
+    root = tmp_path / "srv"
+    root.mkdir()
+    git("init", "-q", "--bare", "--initial-branch=main", str(root / "docs.git"))
+    git("--git-dir", str(root / "docs.git"), "config", "http.receivepack", "true")
+    monkeypatch.setenv("CCMATRIX_GIT_TOKEN", TOKEN)
+    monkeypatch.setenv("GIT_TRACE_CURL", "1")  # would print the Authorization header if inherited
+    monkeypatch.setenv("GIT_CURL_VERBOSE", "1")
+    with GitHTTPServer(root, "x-access-token", TOKEN) as server:
+        report = publish_run(matrix(), settings(tmp_path, f"{server.url}/docs.git"))
+    assert report.published, report.problems
+    captured = capfd.readouterr()
+    assert TOKEN not in captured.out + captured.err
