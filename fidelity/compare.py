@@ -104,8 +104,11 @@ def _compare_records(client_capture, upstream_capture, provider, tier, litellm_v
 
 # ----------------------------------------------------------------------------------------- pairing a CLI run
 
-_BEDROCK_MSG = re.compile(r"/model/[^/]+/(invoke|invoke-with-response-stream|converse|converse-stream)/?$")
-_BEDROCK_CT = re.compile(r"/model/[^/]+/count-tokens/?$")
+_BEDROCK_MSG = re.compile(r"/model/.+/(invoke|invoke-with-response-stream|converse|converse-stream)/?$")
+_BEDROCK_CT = re.compile(r"/model/.+/count-tokens/?$")
+EMULATOR_MESSAGE_OPERATIONS = {
+    "messages", "invoke", "invoke_stream", "converse", "converse_stream", "raw_predict", "stream_raw_predict",
+}
 _VERTEX_MSG = re.compile(r"/models/(?P<m>[^/:]+):(rawPredict|streamRawPredict)$")
 
 
@@ -115,6 +118,11 @@ def request_kind(capture: dict[str, Any], side: str) -> str | None:
     method = str(capture.get("method") or "POST").upper()
     if method != "POST":
         return None
+    op = capture.get("operation")  # the emulator's own classification, when the capture carries it
+    if side != "client" and isinstance(op, str) and op:
+        if op in EMULATOR_MESSAGE_OPERATIONS:
+            return "message"
+        return "count_tokens" if op == "count_tokens" else None
     path, _ = split_path(capture)
     path = path.rstrip("/")
     if side == "client":

@@ -342,7 +342,7 @@ def decode_anthropic_body(body: dict[str, Any], envelope: Envelope, extra_betas:
 
 # --------------------------------------------------------------------------------------------------- envelopes
 
-_BEDROCK_PATH = re.compile(r"^(?:.*?)/model/(?P<model>[^/]+)/(?P<op>invoke-with-response-stream|invoke|converse-stream|converse|count-tokens)/?$")
+_BEDROCK_PATH = re.compile(r"^(?:.*?)/model/(?P<model>.+)/(?P<op>invoke-with-response-stream|invoke|converse-stream|converse|count-tokens)/?$")
 _VERTEX_PATH = re.compile(r"/models/(?P<model>[^/:]+):(?P<op>streamRawPredict|rawPredict)$")
 
 
@@ -687,12 +687,12 @@ def decode(capture: dict[str, Any], dialect: str) -> UniversalRequest:
     """Decode one captured request of the given dialect into the universal request."""
     if dialect not in DIALECTS:
         raise DecodeError(f"unknown dialect {dialect!r} (one of {', '.join(DIALECTS)})")
-    if dialect == "bedrock_converse":
-        return _decode_converse(capture)
-    if dialect == "bedrock_invoke":
-        model, op = _bedrock_path(capture)
+    if dialect in ("bedrock_invoke", "bedrock_converse"):
+        _, op = _bedrock_path(capture)
         if op == "count-tokens":
             return decode_bedrock_count_tokens(capture)
+    if dialect == "bedrock_converse":
+        return _decode_converse(capture)
     return _decode_anthropic_dialect(capture, dialect)
 
 

@@ -215,3 +215,25 @@ def test_wrong_upstream_model_is_unexpected_even_with_the_alias_rule(rules):
     assert res.verdict == "unexpected"
     (rec,) = [r for r in res.records if r.status == "unexpected"]
     assert rec.path == "envelope.model" and rec.rule == "builtin.model-mapping"
+
+
+def test_bedrock_count_tokens_bodies():
+    inner = {"anthropic_version": "bedrock-2023-05-31", "max_tokens": 10, "messages": [{"role": "user", "content": "hi"}]}
+    cap = {"method": "POST", "path": "/model/us.anthropic.claude-sonnet-4-5-20250929-v1:0/count-tokens", "headers": {},
+           "body": {"input": {"invokeModel": {"body": base64.b64encode(json.dumps(inner).encode()).decode()}}}}
+    for dialect in ("bedrock_invoke", "bedrock_converse"):
+        u = decode(cap, dialect)
+        assert u.envelope.endpoint == "count_tokens" and u.messages[0].parts[0].text == "hi"
+    cap["body"] = {"input": {"converse": {"messages": [{"role": "user", "content": [{"text": "hi"}]}]}}}
+    assert decode(cap, "bedrock_converse").messages[0].parts[0].text == "hi"
+
+
+def test_request_kind_uses_the_emulator_operation_when_present():
+    from fidelity import request_kind
+
+    assert request_kind({"method": "POST", "path": "/whatever", "operation": "converse_stream"}, "bedrock_converse") == "message"
+    assert request_kind({"method": "POST", "path": "/token", "operation": "token"}, "vertex_ai") is None
+    assert request_kind({"method": "POST", "path": "/x", "operation": "count_tokens"}, "azure") == "count_tokens"
+    assert request_kind({"method": "HEAD", "path": "/"}, "client") is None
+    assert request_kind({"method": "POST", "path": "/v1/messages?beta=true"}, "client") == "message"
+    assert request_kind({"method": "POST", "path": "/model/arn:aws:bedrock:us-east-1:1:inference-profile/x/invoke"}, "bedrock_invoke") == "message"
