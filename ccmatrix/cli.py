@@ -120,6 +120,27 @@ def cmd_provision(args) -> int:
     return 0
 
 
+def cmd_cell(args) -> int:
+    """Run one cell in this process (no broker): for debugging a check or a provider."""
+    from ccmatrix.manifest import load_manifest
+    from ccmatrix.settings import get_settings
+    from worker.cell import CellJob, run_cell
+    from worker.environment import shutdown_all
+
+    manifest = load_manifest(args.manifest)
+    job = CellJob(run_id="debug", feature=args.feature, provider=args.provider,
+                  tiers=_split(args.tiers) or list(manifest.tiers),
+                  litellm_version=args.litellm_version or manifest.litellm_version,
+                  claude_code_version=args.claude_code_version or manifest.claude_code_version,
+                  manifest=manifest.model_dump(mode="json"), faults=[json.loads(f) for f in args.faults])
+    try:
+        result = run_cell(job, get_settings())
+    finally:
+        shutdown_all()
+    print(result.model_dump_json(indent=2, exclude_none=True))
+    return 0 if result.status.value in ("pass", "not_applicable") else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ccmatrix", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -131,6 +152,15 @@ def build_parser() -> argparse.ArgumentParser:
     emu.add_argument("--port", type=int, required=True)
     emu.add_argument("--data-dir")
     emu.set_defaults(func=cmd_emulator)
+    cell = sub.add_parser("cell", help="run one (feature, provider) cell in this process, print its result")
+    cell.add_argument("feature")
+    cell.add_argument("provider")
+    cell.add_argument("--tiers", action="append")
+    cell.add_argument("--manifest")
+    cell.add_argument("--litellm-version")
+    cell.add_argument("--claude-code-version")
+    cell.add_argument("--emulator-fault", action="append", default=[], dest="faults")
+    cell.set_defaults(func=cmd_cell)
     prov = sub.add_parser("provision", help="install the pinned claude-code and litellm under the cache")
     prov.add_argument("--manifest")
     prov.add_argument("--litellm-version")

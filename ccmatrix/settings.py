@@ -19,7 +19,7 @@ class Settings(BaseSettings):
 
     cache_dir: Path = PROJECT_ROOT / ".cache"
     out_dir: Path = PROJECT_ROOT / "out"
-    history_dir: Path | None = None  # default: <out_dir>/../.ccmatrix-history handled by publish
+    history_dir: Path | None = None  # default: <out_dir>/history (see ccmatrix.publish.history)
     manifest_path: Path = PROJECT_ROOT / "manifest.yaml"
 
     # Publishers, comma separated: directory, git
