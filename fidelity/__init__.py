@@ -4,6 +4,10 @@
     result = compare_run(client_captures, upstream_captures, provider="bedrock_converse", tier="sonnet",
                          litellm_version="1.106.2", rules=RuleSet.load())
     tier_result.fidelity = result.model_dump()
+
+Client side: ``python -m fidelity.recorder`` in front of the gateway (only when fidelity is on); upstream side: the
+emulator's captures. Rules: ``expected_differences.yaml`` (override the path with CCMATRIX_FIDELITY_RULES).
+After a run, ``RuleSet.stale(union of matched_rules, providers=...)`` lists rules that matched nothing.
 """
 from .compare import FidelityResult, compare, compare_run, dialect_for, request_kind, verdict_of
 from .decoders import DecodeError, decode

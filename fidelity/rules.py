@@ -21,6 +21,7 @@ start with such a prefix matches any turn. The first matching rule (file order) 
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 from typing import Any, Iterable, Literal
@@ -156,7 +157,9 @@ class RuleSet(BaseModel):
 
     @classmethod
     def load(cls, path: str | Path | None = None) -> "RuleSet":
-        p = Path(path) if path is not None else DEFAULT_RULES_PATH
+        if path is None:
+            path = os.environ.get("CCMATRIX_FIDELITY_RULES") or DEFAULT_RULES_PATH
+        p = Path(path)
         try:
             text = p.read_text(encoding="utf-8")
         except OSError as e:
