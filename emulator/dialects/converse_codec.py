@@ -181,8 +181,14 @@ def decode(provider: str, params: dict, model: str) -> NeutralRequest:
 def usage(u: dict) -> dict:
     inp, out = u.get("input_tokens", 0), u.get("output_tokens", 0)
     cr, cw = u.get("cache_read_input_tokens", 0), u.get("cache_creation_input_tokens", 0)
-    return {"inputTokens": inp, "outputTokens": out, "totalTokens": inp + out + cr + cw,
-            "cacheReadInputTokens": cr, "cacheWriteInputTokens": cw}
+    out_usage = {"inputTokens": inp, "outputTokens": out, "totalTokens": inp + out + cr + cw,
+                 "cacheReadInputTokens": cr, "cacheWriteInputTokens": cw}
+    cc = u.get("cache_creation") or {}
+    details = [{"ttl": ttl, "inputTokens": cc.get(key, 0)}
+               for ttl, key in (("5m", "ephemeral_5m_input_tokens"), ("1h", "ephemeral_1h_input_tokens")) if cc.get(key)]
+    if details:
+        out_usage["cacheDetails"] = details
+    return out_usage
 
 
 def encode_block(b: dict) -> dict | None:

@@ -315,3 +315,10 @@ def test_long_context_needs_1m_beta(emu, job):
     assert r.status_code == 200
     r = post(emu, dict(body, model="claude-haiku-4-5-20251001"), **{"anthropic-beta": "context-1m-2025-08-07"})
     assert r.status_code == 400
+
+
+def test_converse_cache_point_1h_details(emu, job):
+    body = {"system": [{"text": f"[{job}-1h] " + "Long system prompt. " * 1000}, {"cachePoint": {"type": "default", "ttl": "1h"}}],
+            "messages": [{"role": "user", "content": [{"text": "Reply with exactly the word: c"}]}]}
+    u = aws_post(emu, f"/model/{MID}/converse", body).json()["usage"]
+    assert u["cacheDetails"] == [{"ttl": "1h", "inputTokens": u["cacheWriteInputTokens"]}] and u["cacheWriteInputTokens"] > 0
