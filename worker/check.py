@@ -67,6 +67,17 @@ class CheckContext:
         """Upstream captures of message-creating calls (any dialect), excluding probes and token exchanges."""
         return [c for c in self.upstream() if c.get("operation") in MESSAGE_OPERATIONS]
 
+    def upstream_requests(self, captures: list[dict] | None = None) -> list:
+        """The model calls the provider received, decoded into the universal form (one accessor for 5 dialects)."""
+        from fidelity.decoders import decode
+
+        return [decode(c, self.provider.route) for c in (self.model_calls() if captures is None else captures)]
+
+    @staticmethod
+    def response_usage(capture: dict) -> dict:
+        """Usage the emulator answered for a call, in Anthropic's field names whatever the dialect."""
+        return ((capture.get("response") or {}).get("usage")) or {}
+
     # --- outcomes --------------------------------------------------------------------------------
     def classify(self, run: CliRun) -> TierResult | None:
         return classify_run(run, self.calls(), self.emulated)

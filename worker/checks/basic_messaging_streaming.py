@@ -1,0 +1,31 @@
+"""Basic messaging (streaming): the answer arrives as several separate text deltas (a buffering gateway collapses them)."""
+from __future__ import annotations
+
+from worker.check import CheckContext, CliCheck
+from worker.checks._streaming import deltas
+
+STREAMING_OPERATIONS = {"messages", "invoke_stream", "converse_stream", "stream_raw_predict"}
+
+
+class BasicMessagingStreaming(CliCheck):
+    prompt = "Count from 1 to 12, separated by single spaces, and nothing else."
+    args = ["--include-partial-messages"]
+
+    def judge(self, ctx: CheckContext, run) -> str | None:
+        expected = " ".join(str(i) for i in range(1, 13))
+        answer = (run.result.result or "").strip()
+        if answer != expected:
+            return f"expected {expected!r}, the CLI printed {answer[:200]!r}"
+        text_deltas = deltas(run, "text_delta")
+        if len(text_deltas) < 2:
+            return f"the text arrived in {len(text_deltas)} delta(s): the stream was buffered, not streamed"
+        if "".join(d["delta"].get("text", "") for d in text_deltas).strip() != expected:
+            return "the streamed deltas do not add up to the final text"
+        if ctx.emulated:
+            calls = ctx.model_calls()
+            if not calls or not all(c.get("stream") for c in calls):
+                return f"the upstream was not asked for a stream: {[c.get('path') for c in calls]}"
+        return None
+
+
+CHECK = BasicMessagingStreaming()
