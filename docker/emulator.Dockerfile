@@ -6,11 +6,14 @@ ARG PYTHON_IMAGE=python:3.11.13-slim-bookworm
 
 FROM ${PYTHON_IMAGE} AS project
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
-WORKDIR /src
+WORKDIR /app
 RUN python -m venv /opt/venv
-# The context is filtered by docker/<name>.Dockerfile.dockerignore (an allowlist: pyproject + the packages).
+# The context is filtered by docker/<name>.Dockerfile.dockerignore (an allowlist: pyproject, the packages and the
+# root data files). An editable install keeps the source tree at /app, so the project root the code derives from
+# its own location (manifest.yaml, expected_differences.yaml) is /app, exactly as in a checkout.
 COPY . ./
-RUN /opt/venv/bin/pip install ./
+RUN /opt/venv/bin/pip install -e ./ \
+ && /opt/venv/bin/python -m compileall -q /app/ccmatrix /app/producer /app/worker /app/emulator /app/fidelity
 
 FROM ${PYTHON_IMAGE}
 LABEL org.opencontainers.image.title="ccmatrix-emulator" \
@@ -20,6 +23,7 @@ RUN groupadd --system --gid 10001 ccmatrix \
  && mkdir -p /data \
  && chown 10001:10001 /data
 COPY --from=project /opt/venv /opt/venv
+COPY --from=project /app /app
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1

@@ -9,7 +9,7 @@
 # Layout: the tools are baked read-only in the provisioner's cache layout (with its completion markers),
 #   /opt/claude-code/<CLAUDE_CODE_VERSION>/node_modules/.bin/claude
 #   /opt/litellm/<LITELLM_VERSION>/bin/litellm                          (the process runtime's venv)
-#   /opt/venv                                                           (the project)
+#   /opt/venv + /app                                                    (the project, editable install)
 # and docker/worker-entrypoint.sh links them into the WRITABLE cache CCMATRIX_CACHE_DIR=/var/cache/ccmatrix at
 # start (the provisioner locks beside each entry and the worker keeps its run directory there), so the root
 # filesystem can stay read-only. Other versions than the baked pins are provisioned at run time into the cache
@@ -48,11 +48,14 @@ RUN python -m venv "/opt/litellm/${LITELLM_VERSION}" \
 # Stage 3: the project in /opt/venv.
 FROM ${PYTHON_IMAGE} AS project
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
-WORKDIR /src
+WORKDIR /app
 RUN python -m venv /opt/venv
-# The context is filtered by docker/<name>.Dockerfile.dockerignore (an allowlist: pyproject + the packages).
+# The context is filtered by docker/<name>.Dockerfile.dockerignore (an allowlist: pyproject, the packages and the
+# root data files). An editable install keeps the source tree at /app, so the project root the code derives from
+# its own location (manifest.yaml, expected_differences.yaml) is /app, exactly as in a checkout.
 COPY . ./
-RUN /opt/venv/bin/pip install ./
+RUN /opt/venv/bin/pip install -e ./ \
+ && /opt/venv/bin/python -m compileall -q /app/ccmatrix /app/producer /app/worker /app/emulator /app/fidelity
 
 # ---------------------------------------------------------------------------------------------------------------
 # Runtime: python slim, no compilers, no Node.
@@ -66,14 +69,14 @@ LABEL org.opencontainers.image.title="ccmatrix-worker" \
 
 RUN groupadd --system --gid 10001 ccmatrix \
  && useradd --system --uid 10001 --gid 10001 --home-dir /home/ccmatrix --create-home --shell /usr/sbin/nologin ccmatrix \
- && mkdir -p /etc/ccmatrix /var/lib/ccmatrix/out /var/cache/ccmatrix \
+ && mkdir -p /var/lib/ccmatrix/out /var/cache/ccmatrix \
  && chown 10001:10001 /var/lib/ccmatrix/out /var/cache/ccmatrix
 
 COPY --from=claude-code /out/claude /opt/claude-code/${CLAUDE_CODE_VERSION}/node_modules/.bin/claude
 COPY --from=claude-code /out/.ccmatrix-ok /opt/claude-code/${CLAUDE_CODE_VERSION}/.ccmatrix-ok
 COPY --from=litellm /opt/litellm /opt/litellm
 COPY --from=project /opt/venv /opt/venv
-COPY manifest.yaml /etc/ccmatrix/manifest.yaml
+COPY --from=project /app /app
 COPY --chmod=0755 docker/worker-entrypoint.sh /usr/local/bin/ccmatrix-entrypoint
 
 ENV PATH=/opt/venv/bin:$PATH \
@@ -82,7 +85,7 @@ ENV PATH=/opt/venv/bin:$PATH \
     LITELLM_LOCAL_MODEL_COST_MAP=True \
     HOME=/home/ccmatrix \
     CCMATRIX_CACHE_DIR=/var/cache/ccmatrix \
-    CCMATRIX_MANIFEST_PATH=/etc/ccmatrix/manifest.yaml \
+    CCMATRIX_MANIFEST_PATH=/app/manifest.yaml \
     CCMATRIX_OUT_DIR=/var/lib/ccmatrix/out \
     CCMATRIX_PROXY_RUNTIME=process \
     CCMATRIX_NETWORK_ISOLATION=off

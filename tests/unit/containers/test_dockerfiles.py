@@ -85,3 +85,21 @@ def test_no_credentials_in_docker_dir():
         for name in re.findall(r"^(?:ARG|ENV)\s+(\w+)", text, re.M):
             assert not re.search(r"KEY|SECRET|TOKEN|PASSWORD", name), f"{dockerfile.name}: {name} baked in"
     assert not findings, "\n".join(findings)
+
+
+def test_root_data_files_the_code_reads_are_in_the_images():
+    """Files the code resolves against the project root (`Path(__file__)...parent.parent / "x.yaml"`) must be in
+    the build context allowlist, since the image's project root is /app."""
+    root = DOCKER_DIR.parent
+    needed = set()
+    for package in ("ccmatrix", "producer", "worker", "emulator", "fidelity"):
+        for source in (root / package).rglob("*.py"):
+            for name in re.findall(r"parent\.parent\s*/\s*[\"']([\w.\-]+\.(?:ya?ml|json|html|txt))[\"']",
+                                   source.read_text(errors="replace")):
+                needed.add(name)
+    assert "manifest.yaml" in needed
+    for dockerfile in DOCKERFILES:
+        allow = dockerfile.with_name(dockerfile.name + ".dockerignore").read_text().split()
+        missing = [n for n in sorted(needed) if (root / n).exists() and f"!{n}" not in allow]
+        assert not missing, f"{dockerfile.name}: add {missing} to its .dockerignore allowlist"
+        assert "pip install -e ./" in dockerfile.read_text() and "COPY --from=project /app /app" in dockerfile.read_text()

@@ -156,10 +156,11 @@ def test_worker_sizing_concurrency_and_shutdown(overlay):
     assert config["data"]["CCMATRIX_NETWORK_ISOLATION"] == "off"
     assert int(config["data"]["CCMATRIX_JOB_TIME_LIMIT_S"]) < spec["terminationGracePeriodSeconds"]
     mounts = {m["mountPath"]: m for m in container["volumeMounts"]}
-    assert {"/tmp", "/var/cache/ccmatrix", "/etc/ccmatrix"} <= set(mounts)
-    manifest_volume = next(v for v in spec["volumes"] if v["name"] == mounts["/etc/ccmatrix"]["name"])
+    assert {"/tmp", "/var/cache/ccmatrix", "/app/manifest.yaml"} <= set(mounts)
+    assert mounts["/app/manifest.yaml"]["subPath"] == "manifest.yaml"
+    manifest_volume = next(v for v in spec["volumes"] if v["name"] == mounts["/app/manifest.yaml"]["name"])
     assert manifest_volume["configMap"]["name"] == find_configmap(objs, "ccmatrix-manifest")["metadata"]["name"]
-    assert config["data"]["CCMATRIX_MANIFEST_PATH"] == "/etc/ccmatrix/manifest.yaml"
+    assert config["data"]["CCMATRIX_MANIFEST_PATH"] == "/app/manifest.yaml"
 
 
 def find_configmap(objs: list[dict], prefix: str) -> dict:
