@@ -306,9 +306,14 @@ class DockerRuntime:
     def start(self, spec: ProxySpec, sandbox=None) -> DockerProxyHandle:
         """Create and start the container; readiness (/health/liveliness) is polled by the caller.
 
-        `sandbox` is ignored: the container is the isolation boundary here.
+        The container is the isolation boundary here: a loopback-only sandbox (network namespace) cannot be
+        joined by a container, so an isolated `sandbox` is refused with a clear error.
         """
         from docker.errors import APIError, DockerException, ImageNotFound
+
+        if getattr(sandbox, "isolated", False):
+            raise ProxyBootError("the docker proxy runtime cannot run inside the loopback-only network sandbox: "
+                                 "set CCMATRIX_NETWORK_ISOLATION=off with CCMATRIX_PROXY_RUNTIME=docker")
 
         config_path = Path(spec.config_path).resolve()
         try:

@@ -235,6 +235,16 @@ def test_missing_published_port_removes_the_container(tmp_path):
     container.remove.assert_called_once_with(force=True, v=True)
 
 
+def test_isolated_sandbox_is_refused(tmp_path):
+    class IsolatedSandbox:
+        isolated = True
+
+    client, _ = _client()
+    with pytest.raises(ProxyBootError, match="CCMATRIX_NETWORK_ISOLATION=off"):
+        DockerRuntime(client=client).start(_spec(tmp_path), IsolatedSandbox())
+    client.containers.create.assert_not_called()
+
+
 def test_unreadable_config_is_a_boot_error(tmp_path):
     client, _ = _client()
     spec = ProxySpec(litellm_version="1.106.2", config_path=tmp_path / "missing.yaml", master_key="k", port=0)
