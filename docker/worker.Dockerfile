@@ -67,6 +67,13 @@ LABEL org.opencontainers.image.title="ccmatrix-worker" \
       io.ccmatrix.claude-code-version="${CLAUDE_CODE_VERSION}" \
       io.ccmatrix.litellm-version="${LITELLM_VERSION}"
 
+# git: the `git` publisher pushes the published matrix to a docs repository (how a cluster keeps it). Debian's
+# bookworm package, versioned by the pinned base image and its security updates.
+# hadolint ignore=DL3008
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends git \
+ && rm -rf /var/lib/apt/lists/*
+
 RUN groupadd --system --gid 10001 ccmatrix \
  && useradd --system --uid 10001 --gid 10001 --home-dir /home/ccmatrix --create-home --shell /usr/sbin/nologin ccmatrix \
  && mkdir -p /var/lib/ccmatrix/out /var/cache/ccmatrix \
