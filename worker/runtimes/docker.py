@@ -205,6 +205,7 @@ class DockerRuntime:
             raise ValueError(f"proxy docker network {self.network!r} not in {NETWORK_MODES}")
         self.stop_timeout = stop_timeout
         self.mem_limit = mem_limit or os.environ.get("CCMATRIX_PROXY_MEM_LIMIT") or None
+        self._swept = False  # leftovers of dead workers on this host are removed once, before the first start
 
     # -- helpers ---------------------------------------------------------------------------------------------
     def image_for(self, litellm_version: str) -> str:
@@ -321,6 +322,14 @@ class DockerRuntime:
         except (OSError, yaml.YAMLError) as exc:
             raise ProxyBootError(f"proxy config {config_path} unreadable: {exc}") from exc
         client = self.client()
+        if not self._swept:
+            self._swept = True
+            try:
+                removed = self.cleanup_leftovers()
+                if removed:
+                    log.info("removed %d proxy container(s) left behind by dead workers", removed)
+            except Exception as exc:  # best effort: never a reason not to boot
+                log.debug("leftover sweep failed: %s", exc)
         image = self.image_for(spec.litellm_version)
         self.ensure_image(client, image)
         kwargs, port = self.container_kwargs(spec, config)

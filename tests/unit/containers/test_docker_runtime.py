@@ -308,6 +308,23 @@ def test_cleanup_leftovers_removes_only_dead_owners(tmp_path):
     assert f"io.ccmatrix.owner-host={socket.gethostname()}" in filters["label"]
 
 
+def test_first_start_sweeps_leftovers_once(tmp_path):
+    client, _ = _client()
+    dead = create_autospec(Container, instance=True)
+    dead.id, dead.labels = "b", {"io.ccmatrix.owner-pid": "999999999"}
+    client.containers.list.return_value = [dead]
+    runtime = DockerRuntime(client=client)
+    runtime.start(_spec(tmp_path))
+    runtime.start(_spec(tmp_path))
+    client.containers.list.assert_called_once()
+    dead.remove.assert_called_once_with(force=True, v=True)
+    # a failing sweep never prevents a boot
+    other, _ = _client()
+    other.containers.list.side_effect = APIError("boom")
+    DockerRuntime(client=other).start(_spec(tmp_path))
+    other.containers.create.assert_called_once()
+
+
 # --- the Engine API payload, built by docker-py's own code -----------------------------------------------------
 
 @pytest.fixture
