@@ -33,6 +33,7 @@ class CellJob(BaseModel):
     claude_code_version: str
     manifest: dict[str, Any]
     faults: list[dict[str, Any]] = Field(default_factory=list)
+    scenario: dict[str, Any] = Field(default_factory=dict)  # emulator scenario overrides (tests, debugging)
     strict_fidelity: bool = False
 
 
@@ -112,7 +113,7 @@ def _run_cell(job: CellJob, settings: Settings) -> CellOutcome:
         job_id = f"{job.run_id}:{job.feature}:{job.provider}:{tier}"
         tier_started = time.monotonic()
         try:
-            env.begin_job(job_id, job.faults)
+            env.begin_job(job_id, job.faults, job.scenario)
             ctx = CheckContext(
                 feature=feature, provider=provider, tier=tier, model=alias_for(manifest.tiers[tier], provider.id),
                 job_id=job_id, settings=settings, emulated=not real, claude_binary=claude, proxy_url=proxy.url,

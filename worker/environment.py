@@ -98,11 +98,12 @@ class JobEnvironment:
         path, digest = write_config(config, self.root / "proxy")
         return self.pool.get(litellm_version, path, digest, self.sandbox)
 
-    def begin_job(self, job_id: str, faults: list[dict] | None = None) -> None:
+    def begin_job(self, job_id: str, faults: list[dict] | None = None, scenario: dict | None = None) -> None:
         if self.real:
             return
         with self.sandbox.client("emulator") as client:
-            response = client.post("/_emulator/jobs", json={"job_id": job_id, "faults": faults or []})
+            response = client.post("/_emulator/jobs", json={"job_id": job_id, "faults": faults or [],
+                                                            "scenario": scenario or {}})
             response.raise_for_status()
 
     def set_faults(self, faults: list[dict]) -> None:
