@@ -92,10 +92,33 @@ def first_error(exc) -> str:
     return f"{path}: {msg}" if path else msg
 
 
+# Sampling parameters the API still accepts under anthropic-version 2023-06-01 (what gateways and Claude Code send,
+# e.g. the CLI's web-search sub-request carries `temperature: 1`) but which the installed SDK's request TypedDicts
+# no longer declare. They are checked here with the API's own ranges, then left out of the schema validation.
+_SAMPLING = {"temperature": (0.0, 1.0, (int, float)), "top_p": (0.0, 1.0, (int, float)), "top_k": (0, None, (int,))}
+
+
+def _sampling_error(body: dict) -> str | None:
+    for key, (low, high, types) in _SAMPLING.items():
+        if key not in body:
+            continue
+        value = body[key]
+        if isinstance(value, bool) or not isinstance(value, types):
+            return f"{key}: Input should be a valid number"
+        if value < low or (high is not None and value > high):
+            return f"{key}: Input should be {'between ' + str(low) + ' and ' + str(high) if high is not None else '>= ' + str(low)}"
+    return None
+
+
 def validate(body: dict, kind: str = "messages") -> str | None:
     """None when the body is valid, else the error message."""
     from pydantic_core import ValidationError
 
+    if kind == "messages":
+        problem = _sampling_error(body)
+        if problem:
+            return problem
+        body = {k: v for k, v in body.items() if k not in _SAMPLING}
     try:
         validator(kind).validate_python(body, strict=True)
     except ValidationError as exc:
