@@ -1,0 +1,138 @@
+"""Shared prompt-caching check (5m and 1h TTL): a two-turn tool round over the same prefix.
+
+Turn 1 must CREATE cache entries and turn 2 must READ them, seen from the CLI (its per-turn stream usage and the
+summed result usage) and, in emulator mode, from the upstream: every request carried cache markers with the asked
+TTL, the provider reported creation on call 1 and a read on call 2, and the gateway passed those numbers through
+unchanged. For 1h, the usage must report ephemeral_1h tokens: a silent downgrade to 5m is a failure.
+"""
+from __future__ import annotations
+
+import secrets
+
+from ccmatrix.outcomes import TierResult
+from worker.check import CheckContext, CliCheck
+from worker.checks._tools import BASH_PROMPT, judge_tool_round
+
+ENV = {"5m": {}, "1h": {"ENABLE_PROMPT_CACHING_1H": "1"}}
+
+
+def _int(value) -> int:
+    try:
+        return int(value or 0)
+    except (TypeError, ValueError):
+        return 0
+
+
+def creation(usage: dict) -> int:
+    return _int(usage.get("cache_creation_input_tokens"))
+
+
+def read(usage: dict) -> int:
+    return _int(usage.get("cache_read_input_tokens"))
+
+
+def by_ttl(usage: dict, ttl: str) -> int:
+    return _int((usage.get("cache_creation") or {}).get(f"ephemeral_{ttl}_input_tokens"))
+
+
+def turn_usages(run) -> list[dict]:
+    """Per model turn, the usage the CLI received: message_start usage updated by message_delta usage.
+
+    Needs `--include-partial-messages`. Some gateways send cache figures only in message_delta (Converse),
+    others only in message_start; merging both is what the CLI itself sums into the result usage.
+    """
+    turns: list[dict] = []
+    for event in run.transcript.stream_events():
+        kind = event.get("type")
+        if kind == "message_start":
+            turns.append(dict((event.get("message") or {}).get("usage") or {}))
+        elif kind == "message_delta" and turns:
+            turns[-1].update({k: v for k, v in (event.get("usage") or {}).items() if v is not None})
+    return turns
+
+
+def markers(request) -> list[str]:
+    """TTLs of every cache marker in a universal request (tools, system, messages)."""
+    parts = [*request.tools, *request.system, *(p for m in request.messages for p in m.parts)]
+    return [p.cache.ttl for p in parts if p.cache is not None]
+
+
+def judge_cli_usage(run, ttl: str) -> str | None:
+    turns = turn_usages(run)
+    if len(turns) < 2:
+        return f"expected two model turns in the CLI's stream, saw {len(turns)}"
+    first, second = turns[0], turns[-1]
+    if creation(first) <= 0:
+        return f"turn 1 created no cache (cache_creation_input_tokens {creation(first)}, CLI view: {_brief(first)})"
+    if read(second) <= 0:
+        return (f"turn 2 did not read the cache turn 1 wrote (cache_read_input_tokens {read(second)}, "
+                f"CLI view: {_brief(second)})")
+    total = run.result.usage or {}
+    if read(total) <= 0 or creation(total) <= 0:
+        return f"the CLI's result usage reports no cache activity: {_brief(total)}"
+    if ttl == "1h":
+        one_hour, five_min = by_ttl(total, "1h"), by_ttl(total, "5m")
+        if one_hour <= 0:
+            if five_min > 0:
+                return (f"1h TTL silently downgraded: the usage reports {five_min} ephemeral_5m and 0 ephemeral_1h "
+                        "cache-creation tokens")
+            return (f"the usage reports no ephemeral_1h cache-creation tokens (cache_creation "
+                    f"{total.get('cache_creation')!r}, {creation(total)} created in total)")
+    return None
+
+
+def judge_upstream(ctx: CheckContext, run, ttl: str) -> str | None:
+    captures = ctx.model_calls()
+    if len(captures) < 2:
+        return f"the upstream saw {len(captures)} model call(s); the cache round trip needs 2"
+    requests = ctx.upstream_requests(captures)
+    for n, request in enumerate(requests[:2], start=1):
+        ttls = markers(request)
+        if not ttls:
+            return f"upstream request {n} carried no cache markers (the gateway dropped cache_control)"
+        wrong = sorted({t for t in ttls if t != ttl})
+        if wrong:
+            return f"upstream request {n} carried cache markers with ttl {wrong}, expected {ttl} on all {len(ttls)}"
+    usages = [ctx.response_usage(c) for c in captures]
+    if creation(usages[0]) <= 0:
+        return f"the upstream reported no cache creation on call 1: {_brief(usages[0])}"
+    if read(usages[-1]) <= 0:
+        return f"the upstream reported no cache read on call 2: {_brief(usages[-1])}"
+    if ttl == "1h" and by_ttl(usages[0], "1h") <= 0:
+        return f"the upstream created no 1h cache entries on call 1: {_brief(usages[0])}"
+    # The gateway must pass the provider's figures through: the CLI's summed usage equals the upstream's.
+    total = run.result.usage or {}
+    sums = {"cache_read_input_tokens": sum(read(u) for u in usages),
+            "cache_creation_input_tokens": sum(creation(u) for u in usages)}
+    if ttl == "1h":
+        sums["ephemeral_1h_input_tokens"] = sum(by_ttl(u, "1h") for u in usages)
+    seen = {"cache_read_input_tokens": read(total), "cache_creation_input_tokens": creation(total),
+            "ephemeral_1h_input_tokens": by_ttl(total, "1h")}
+    wrong = {k: (seen[k], v) for k, v in sums.items() if seen[k] != v}
+    if wrong:
+        return "the CLI's usage differs from what the upstream reported: " + ", ".join(
+            f"{k} {cli} at the CLI vs {up} upstream" for k, (cli, up) in wrong.items())
+    return None
+
+
+def _brief(usage: dict) -> dict:
+    keep = ("input_tokens", "cache_creation_input_tokens", "cache_read_input_tokens", "cache_creation")
+    return {k: usage[k] for k in keep if k in usage}
+
+
+class PromptCaching(CliCheck):
+    ttl = "5m"
+
+    def run(self, ctx: CheckContext) -> TierResult:
+        word = "cache" + secrets.token_hex(4)  # a unique prompt: turn 1 must create, not find an old entry
+        args = ["--allowedTools", f"Bash(echo {word})", "--include-partial-messages"]
+        run = ctx.run_cli(BASH_PROMPT.format(word=word), args=args, env=dict(ENV[self.ttl]))
+        early = ctx.classify(run)
+        if early is not None:
+            return early
+        problem = (judge_tool_round(ctx, run, word) or judge_cli_usage(run, self.ttl)
+                   or (judge_upstream(ctx, run, self.ttl) if ctx.emulated else None))
+        extra = {"turn_usage": [_brief(u) for u in turn_usages(run)]}
+        if ctx.emulated:
+            extra["upstream_usage"] = [_brief(ctx.response_usage(c)) for c in ctx.model_calls()]
+        return ctx.failed(run, problem, **extra) if problem else ctx.passed(run, **extra)

@@ -1,0 +1,50 @@
+"""Thinking: a signed thinking block reaches the CLI, and the upstream really had thinking enabled."""
+from __future__ import annotations
+
+import secrets
+
+from ccmatrix.outcomes import TierResult
+from worker.check import CheckContext, CliCheck
+
+
+def thinking_blocks(run) -> list[dict]:
+    return run.transcript.assistant_blocks("thinking")
+
+
+def upstream_thinking_problem(ctx: CheckContext) -> str | None:
+    """None when every model call the provider received asked for thinking (not silently stripped)."""
+    requests = ctx.upstream_requests()
+    if not requests:
+        return "no model call reached the upstream"
+    for index, request in enumerate(requests):
+        mode = request.reasoning.mode if request.reasoning else None
+        if mode not in ("enabled", "adaptive"):
+            return f"upstream call {index + 1} had thinking {mode or 'off'}: the gateway stripped it"
+    return None
+
+
+class Thinking(CliCheck):
+    def run(self, ctx: CheckContext) -> TierResult:
+        word = "THOUGHT" + secrets.token_hex(2).upper()
+        run = ctx.run_cli(f"Think carefully about which word to give, then reply with exactly the word: {word}",
+                          args=["--effort", "high"], env={"MAX_THINKING_TOKENS": "8000"})
+        early = ctx.classify(run)
+        if early is not None:
+            return early
+        blocks = thinking_blocks(run)
+        if not blocks:
+            return ctx.failed(run, "no thinking block reached the CLI")
+        if not all(b.get("signature") for b in blocks):
+            return ctx.failed(run, "a thinking block reached the CLI without its signature")
+        if not any((b.get("thinking") or "").strip() for b in blocks):
+            return ctx.failed(run, "the thinking blocks reached the CLI empty")
+        if (run.result.result or "").strip() != word:
+            return ctx.failed(run, f"expected {word!r}, the CLI printed {(run.result.result or '')[:200]!r}")
+        if ctx.emulated:
+            problem = upstream_thinking_problem(ctx)
+            if problem:
+                return ctx.failed(run, problem)
+        return ctx.passed(run, thinking_blocks=len(blocks))
+
+
+CHECK = Thinking()

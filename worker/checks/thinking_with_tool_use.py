@@ -1,0 +1,52 @@
+"""Extended thinking + tool use: turn 2 replays the turn-1 thinking block with the IDENTICAL signature, accepted."""
+from __future__ import annotations
+
+import secrets
+
+from ccmatrix.outcomes import TierResult
+from worker.check import CheckContext, CliCheck
+from worker.checks._tools import BASH_PROMPT, judge_tool_round
+from worker.checks.thinking import thinking_blocks, upstream_thinking_problem
+
+
+class ThinkingWithToolUse(CliCheck):
+    def run(self, ctx: CheckContext) -> TierResult:
+        word = "pong" + secrets.token_hex(3)
+        run = ctx.run_cli(BASH_PROMPT.format(word=word), args=["--allowedTools", f"Bash(echo {word})"],
+                          env={"MAX_THINKING_TOKENS": "8000"})
+        early = ctx.classify(run)
+        if early is not None:
+            return early
+        signed = [b for b in thinking_blocks(run) if b.get("signature")]
+        if not signed:
+            return ctx.failed(run, "no signed thinking block reached the CLI on turn 1")
+        problem = judge_tool_round(ctx, run, word)
+        if problem:
+            return ctx.failed(run, problem)
+        if ctx.emulated:
+            problem = upstream_thinking_problem(ctx) or self._replay_problem(ctx)
+            if problem:
+                return ctx.failed(run, problem)
+        return ctx.passed(run)
+
+    @staticmethod
+    def _replay_problem(ctx: CheckContext) -> str | None:
+        calls = ctx.model_calls()
+        first_reply = (calls[0].get("response") or {}).get("content") or []
+        issued = [b.get("signature") for b in first_reply if b.get("type") == "thinking"]
+        if not issued:
+            return "the upstream's turn-1 reply had no thinking block (emulator scenario)"
+        second = ctx.upstream_requests(calls[1:2])[0]
+        replayed = [p.signature for m in second.messages if m.role == "assistant" for p in m.parts
+                    if p.kind == "reasoning"]
+        if not replayed:
+            return "turn 2 reached the upstream without the turn-1 thinking block"
+        if replayed[0] != issued[0]:
+            return (f"turn 2 replayed the thinking block with a different signature "
+                    f"({(replayed[0] or '')[:16]}… instead of {issued[0][:16]}…)")
+        if calls[1].get("status") != 200:
+            return f"the provider refused the replayed thinking block: {calls[1].get('error')}"
+        return None
+
+
+CHECK = ThinkingWithToolUse()
