@@ -57,7 +57,9 @@ def markers(request) -> list[str]:
     return [p.cache.ttl for p in parts if p.cache is not None]
 
 
-def judge_cli_usage(run, ttl: str) -> str | None:
+def judge_cli_usage(run, ttl: str, upstream_1h: int | None = None) -> str | None:
+    """The CLI's view. `upstream_1h`: ephemeral_1h tokens the upstream reported (emulator mode), to tell a
+    provider-side downgrade from a gateway that dropped the 5m/1h split on the way back."""
     turns = turn_usages(run)
     if len(turns) < 2:
         return f"expected two model turns in the CLI's stream, saw {len(turns)}"
@@ -76,6 +78,10 @@ def judge_cli_usage(run, ttl: str) -> str | None:
             if five_min > 0:
                 return (f"1h TTL silently downgraded: the usage reports {five_min} ephemeral_5m and 0 ephemeral_1h "
                         "cache-creation tokens")
+            if upstream_1h:
+                return (f"the gateway dropped the 1h split: the upstream reported {upstream_1h} ephemeral_1h "
+                        f"cache-creation tokens, the CLI's usage shows 0 (cache_creation "
+                        f"{total.get('cache_creation')!r}, {creation(total)} created in total)")
             return (f"the usage reports no ephemeral_1h cache-creation tokens (cache_creation "
                     f"{total.get('cache_creation')!r}, {creation(total)} created in total)")
     return None
@@ -130,7 +136,9 @@ class PromptCaching(CliCheck):
         early = ctx.classify(run)
         if early is not None:
             return early
-        problem = (judge_tool_round(ctx, run, word) or judge_cli_usage(run, self.ttl)
+        upstream_1h = (sum(by_ttl(ctx.response_usage(c), "1h") for c in ctx.model_calls())
+                       if ctx.emulated else None)
+        problem = (judge_tool_round(ctx, run, word) or judge_cli_usage(run, self.ttl, upstream_1h)
                    or (judge_upstream(ctx, run, self.ttl) if ctx.emulated else None))
         extra = {"turn_usage": [_brief(u) for u in turn_usages(run)]}
         if ctx.emulated:
