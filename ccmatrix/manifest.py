@@ -171,7 +171,10 @@ def parse_manifest(data: object, source: str = "manifest") -> Manifest:
 
 
 def load_manifest(path: str | Path | None = None) -> Manifest:
-    path = Path(path) if path else DEFAULT_MANIFEST
+    """Load and validate a manifest: `path`, else $CCMATRIX_MANIFEST_PATH, else the repository's manifest.yaml."""
+    import os
+
+    path = Path(path or os.environ.get("CCMATRIX_MANIFEST_PATH") or DEFAULT_MANIFEST)
     try:
         text = path.read_text()
     except OSError as error:

@@ -12,7 +12,9 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="CCMATRIX_", env_file=".env", extra="ignore")
+    # Credentials may also be files named like the variables (Kubernetes Secret volumes) in $CCMATRIX_SECRETS_DIR.
+    model_config = SettingsConfigDict(env_prefix="CCMATRIX_", env_file=".env", extra="ignore",
+                                      secrets_dir=os.environ.get("CCMATRIX_SECRETS_DIR") or None)
 
     broker_url: str | None = None
     result_backend: str | None = None
@@ -32,6 +34,9 @@ class Settings(BaseSettings):
     # Worker runtime
     proxy_runtime: str = "process"  # process | docker
     proxy_image: str = "ghcr.io/berriai/litellm"
+    proxy_image_tag_template: str = "v{version}-stable"
+    proxy_image_pull: str = "missing"  # missing | always | never
+    proxy_docker_network: str = "auto"
     network_isolation: str = "auto"  # auto (on when root and unshare work) | on | off
     cli_timeout_s: float = 180.0
     proxy_boot_timeout_s: float = 120.0
