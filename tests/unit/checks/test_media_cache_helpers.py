@@ -1,0 +1,137 @@
+"""Pure helpers of the media/caching/long-context checks: built media round-trip through the emulator's readers,
+usage judgements on synthetic transcripts."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from emulator import media as emu_media
+from emulator import tokens
+from emulator.neutral import NeutralRequest
+from worker.checks import _caching, _media
+from worker.checks.long_context_1m import CHARS_PER_TOKEN, filler, input_total
+from worker.checks.vision import names_image
+from worker.stream_json import Transcript, parse
+
+
+@pytest.mark.parametrize("colour", sorted(_media.COLOURS))
+def test_png_round_trips_through_the_emulator_reader(colour):
+    data = _media.png(37, 19, _media.COLOURS[colour])
+    assert emu_media.sniff(data) == "image/png"
+    assert emu_media.png_info(data) == {"width": 37, "height": 19, "colour": colour}
+
+
+def test_check_colours_are_the_emulator_names():
+    for name, rgb in _media.COLOURS.items():
+        assert emu_media.COLOURS[name] == rgb
+
+
+def test_random_png_describes_itself():
+    data, colour, width, height = _media.random_png()
+    text = emu_media.describe(_media.image_block(data))
+    assert f"{width}x{height}" in text and colour in text
+    assert names_image(text, colour, width, height) is None
+
+
+def test_pdf_round_trips_through_the_emulator_reader():
+    word = _media.random_word()
+    data = _media.pdf(f"The code word is {word} (really)")
+    assert emu_media.sniff(data) == "application/pdf"
+    assert emu_media.pdf_text(data) == f"The code word is {word} (really)"
+    assert word in emu_media.describe(_media.document_block(data))
+    # a well-formed xref: each offset points at its object
+    xref = data.index(b"\nxref\n") + 1
+    offsets = [int(line.split()[0]) for line in data[xref:].split(b"\n")[3:8]]
+    for number, offset in enumerate(offsets, start=1):
+        assert data[offset:].startswith(b"%d 0 obj" % number)
+    assert int(data.split(b"startxref\n")[1].split(b"\n")[0]) == xref
+
+
+def test_corrupted_media_cannot_be_read():
+    data, colour, width, height = _media.random_png()
+    text = emu_media.describe(_media.image_block(data), corrupt=True)
+    assert names_image(text, colour, width, height) is not None
+    word = _media.random_word()
+    assert word not in emu_media.describe(_media.document_block(_media.pdf(word)), corrupt=True)
+
+
+def test_user_message_is_one_stream_json_line():
+    line = _media.user_message([{"type": "text", "text": "hi"}])
+    assert line.endswith("\n") and line.count("\n") == 1
+    assert json.loads(line) == {"type": "user", "message": {"role": "user", "content": [{"type": "text", "text": "hi"}]}}
+
+
+def test_names_image_needs_colour_and_size():
+    assert names_image("A 40x50 PNG, solid red", "red", 40, 50) is None
+    assert names_image("It is red, 40 × 50 pixels", "red", 40, 50) is None
+    assert "colour" in names_image("A 40x50 PNG, solid blue", "red", 40, 50)
+    assert "size" in names_image("A 40x51 PNG, solid red", "red", 40, 50)
+    assert names_image("redish 40x50", "red", 40, 50) is not None  # whole word only
+
+
+def test_filler_reaches_the_target_under_the_emulator_count():
+    text = filler(1000)
+    req = NeutralRequest(provider="anthropic", model="m", messages=[{"role": "user", "content": [
+        {"type": "text", "text": text}]}])
+    assert 1000 <= tokens.count(req) <= 1100
+    assert len(text) >= 1000 * CHARS_PER_TOKEN
+
+
+def test_input_total_sums_cached_and_uncached():
+    assert input_total({"input_tokens": 3, "cache_creation_input_tokens": 5, "cache_read_input_tokens": 7}) == 15
+    assert input_total({"input_tokens": None}) == 0
+
+
+# --- caching judgements on synthetic transcripts -----------------------------------------------------
+
+
+class _Run:
+    def __init__(self, turns: list[tuple[dict, dict]], total: dict):
+        lines = []
+        for start, delta in turns:
+            lines.append({"type": "stream_event", "event": {"type": "message_start", "message": {"usage": start}}})
+            lines.append({"type": "stream_event", "event": {"type": "message_delta", "usage": delta}})
+        lines.append({"type": "result", "is_error": False, "usage": total, "result": "ok"})
+        self.transcript = Transcript(parse("\n".join(json.dumps(x) for x in lines)))
+
+    @property
+    def result(self):
+        return self.transcript.result
+
+
+def _u(create=0, read=0, five=None, hour=None):
+    u = {"input_tokens": 0, "cache_creation_input_tokens": create, "cache_read_input_tokens": read}
+    if five is not None or hour is not None:
+        u["cache_creation"] = {"ephemeral_5m_input_tokens": five or 0, "ephemeral_1h_input_tokens": hour or 0}
+    return u
+
+
+def test_turn_usages_merge_message_delta_over_message_start():
+    # Converse through the gateway: cache figures only in message_delta
+    run = _Run([(_u(), {"cache_creation_input_tokens": 900}), (_u(), {"cache_read_input_tokens": 800})],
+               _u(900, 800))
+    turns = _caching.turn_usages(run)
+    assert [_caching.creation(t) for t in turns] == [900, 0]
+    assert [_caching.read(t) for t in turns] == [0, 800]
+    assert _caching.judge_cli_usage(run, "5m") is None
+
+
+def test_no_read_on_turn_two_fails():
+    run = _Run([(_u(900), {}), (_u(100), {})], _u(1000))
+    assert "turn 2 did not read" in _caching.judge_cli_usage(run, "5m")
+
+
+def test_no_creation_on_turn_one_fails():
+    run = _Run([(_u(), {}), (_u(0, 800), {})], _u(0, 800))
+    assert "turn 1 created no cache" in _caching.judge_cli_usage(run, "5m")
+
+
+def test_one_hour_needs_ephemeral_1h_tokens():
+    ok = _Run([(_u(900, 0, 0, 900), {}), (_u(100, 800, 0, 100), {})], _u(1000, 800, 0, 1000))
+    assert _caching.judge_cli_usage(ok, "1h") is None
+    downgraded = _Run([(_u(900, 0, 900, 0), {}), (_u(100, 800, 100, 0), {})], _u(1000, 800, 1000, 0))
+    assert "silently downgraded" in _caching.judge_cli_usage(downgraded, "1h")
+    no_split = _Run([(_u(900), {}), (_u(100, 800), {})], _u(1000, 800, 0, 0))
+    assert "gateway dropped the 1h split" in _caching.judge_cli_usage(no_split, "1h", upstream_1h=1000)
+    assert "no ephemeral_1h" in _caching.judge_cli_usage(no_split, "1h")
