@@ -34,7 +34,7 @@ def _cells(selection):
 
 def _matrix():
     manifest = load_manifest()
-    selection = manifest.select(None, None, None)
+    selection = manifest.select(["basic_messaging_non_streaming"], None, None)
     return build_matrix(manifest, selection, _cells(selection), run_id="20260101T000000Z-abcdef",
                         litellm_version="1.106.2", claude_code_version="2.1.197",
                         generated_at=datetime(2026, 1, 1, tzinfo=timezone.utc))
@@ -68,7 +68,7 @@ def test_schema_rejects_unknown_status_and_wrong_version():
 
 def test_missing_cell_is_refused():
     manifest = load_manifest()
-    selection = manifest.select(None, None, None)
+    selection = manifest.select(["basic_messaging_non_streaming"], None, None)
     cells = _cells(selection)[:-1]
     with pytest.raises(IncompleteMatrix, match="missing"):
         build_matrix(manifest, selection, cells, run_id="r", litellm_version="1", claude_code_version="2")
