@@ -47,9 +47,13 @@ class LongContext1m(Check):
         early = ctx.classify(run)
         if early is not None:
             # Name the cause when the capture shows it: the provider refused a >200k prompt without the beta.
-            missing = self.beta_missing(ctx) if ctx.emulated and early.status.value == "fail" else None
-            if missing:
-                early.error = f"{missing}; {early.error}"
+            cause = None
+            if ctx.emulated and early.status.value == "fail":
+                cause = self.beta_missing(ctx) or (
+                    f"the {BETA} beta reached the upstream, which still refused the prompt (a model without a 1M "
+                    "window?)" if self.with_beta and ctx.upstream_requests() else None)
+            if cause:
+                early.error = f"{cause}; {early.error}"
                 if early.evidence is not None:
                     early.evidence.assertion = early.error
             return early
