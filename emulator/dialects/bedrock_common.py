@@ -53,7 +53,10 @@ def model_from_path(call) -> tuple[str, str]:
     if not mm:
         raise invalid("The provided model identifier is invalid.")
     name = mm.group("model")
-    if not mm.group("geo") and not m and re.search(r"claude-(?:sonnet|opus|haiku)-4|claude-3-7", name):
+    # CountTokens takes the base foundation-model id (AWS's examples use `anthropic.claude-...-v1:0`); the
+    # on-demand/inference-profile rule is for invocation only.
+    counting = getattr(call, "operation", None) == "count_tokens"
+    if not counting and not mm.group("geo") and not m and re.search(r"claude-(?:sonnet|opus|haiku)-4|claude-3-7", name):
         raise invalid(f"Invocation of model ID anthropic.{name} with on-demand throughput isn\u2019t supported. Retry your "
                       "request with the ID or ARN of an inference profile that contains this model.")
     return model_id, name

@@ -11,7 +11,10 @@ from ..neutral import NeutralRequest, Reply
 
 ADDITIONAL_KEYS = {"thinking", "anthropic_beta", "top_k", "reasoning_config", "reasoningConfig", "output_config",
                    "context_management", "tool_choice"}
-DOC_NAME = re.compile(r"^[A-Za-z0-9\s\-\(\)\[\]]+$")
+# The documented set is alphanumerics, whitespace, hyphens, parentheses and brackets, but live reports (vercel/ai
+# #20366, aws-samples/generative-ai-use-cases #1671) show Bedrock accepts underscores, which LiteLLM's generated
+# names (DocumentPDFmessages_<hash>_pdf) contain: trust the measurement.
+DOC_NAME = re.compile(r"^[A-Za-z0-9_\s\-\(\)\[\]]+$")
 DOC_MEDIA = {"pdf": "application/pdf", "txt": "text/plain", "md": "text/plain", "html": "text/plain",
              "csv": "text/plain", "doc": None, "docx": None, "xls": None, "xlsx": None}
 STOP = {"end_turn": "end_turn", "tool_use": "tool_use", "max_tokens": "max_tokens", "stop_sequence": "stop_sequence",
