@@ -47,7 +47,9 @@ class Settings(BaseSettings):
     # Shared per-provider rate limit, requests per second (0 = off). Off for the emulator by default.
     rate_limit_rps: float = 0.0
 
-    # Fidelity
+    # Fidelity: record what the CLI sent (a pass-through in front of the proxy) and diff it against what the
+    # provider received. On by default in emulator mode; off takes the recorder out of the request path.
+    fidelity: bool = True
     strict_fidelity: bool = False
 
     # Real provider credentials: any of them set switches that column to the real provider.

@@ -43,10 +43,13 @@ def finish(results: list[Any], run: dict[str, Any]) -> dict[str, Any]:
     litellm_version, p1 = _pick_version(cells, "litellm_version", run["litellm_version"])
     claude_version, p2 = _pick_version(cells, "claude_code_version", run["claude_code_version"])
     counts = Counter(c.status.value for c in cells)
+    report = {"counts": dict(counts), "problems": p1 + p2}
+    fidelity = fidelity_report(cells, selection.providers)
+    if fidelity:
+        report["fidelity"] = fidelity
     try:
         matrix = build_matrix(manifest, selection, cells, run_id=run["run_id"], litellm_version=litellm_version,
-                              claude_code_version=claude_version,
-                              report={"counts": dict(counts), "problems": p1 + p2})
+                              claude_code_version=claude_version, report=report)
     except IncompleteMatrix as error:
         summary["reason"] = f"partial matrix, nothing published: {error}"
         return summary
@@ -59,6 +62,22 @@ def finish(results: list[Any], run: dict[str, Any]) -> dict[str, Any]:
                    report=report.model_dump(mode="json"), litellm_version=litellm_version,
                    claude_code_version=claude_version)
     return summary
+
+
+def fidelity_report(cells: list[CellOutcome], providers: list[str]) -> dict[str, Any] | None:
+    """Verdict counts over the run and the expected-difference rules that matched nothing (stale)."""
+    judged = [c.fidelity for c in cells if c.fidelity]
+    if not judged:
+        return None
+    from fidelity import RuleSet
+
+    matched = {rule for f in judged for rule in f.get("matched_rules", [])}
+    try:
+        stale = RuleSet.load().stale(matched, providers=providers)
+    except Exception as error:
+        stale = [f"(rules could not be loaded: {error})"]
+    return {"verdicts": dict(Counter(f["verdict"] for f in judged)), "stale_rules": stale,
+            "unexpected_cells": sum(1 for f in judged if f["verdict"] == "unexpected")}
 
 
 @app.task(name="ccmatrix.finish_run", acks_late=True, reject_on_worker_lost=True)

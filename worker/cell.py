@@ -5,6 +5,7 @@ Never raises: any exception becomes an `error` outcome carrying the reason.
 from __future__ import annotations
 
 import logging
+import re
 import time
 import traceback
 from functools import lru_cache
@@ -116,15 +117,93 @@ def _run_cell(job: CellJob, settings: Settings) -> CellOutcome:
             env.begin_job(job_id, job.faults, job.scenario)
             ctx = CheckContext(
                 feature=feature, provider=provider, tier=tier, model=alias_for(manifest.tiers[tier], provider.id),
-                job_id=job_id, settings=settings, emulated=not real, claude_binary=claude, proxy_url=proxy.url,
-                proxy_key=proxy.master_key, sandbox=env.sandbox, upstream_reader=lambda j=job_id: env.captures(j),
-                set_faults=env.set_faults,
+                job_id=job_id, settings=settings, emulated=not real, claude_binary=claude,
+                proxy_url=env.client_url(proxy.url, job_id), proxy_key=proxy.master_key, sandbox=env.sandbox,
+                upstream_reader=lambda j=job_id: env.captures(j), set_faults=env.set_faults,
+                direct_service="recorder" if env.fidelity else "proxy",
+                direct_prefix=f"/_job/{job_id}" if env.fidelity else "",
             )
             outcome = check.run(ctx)
+            if env.fidelity:
+                judge_fidelity(outcome, env, job, job_id, provider, tier, strict=job.strict_fidelity
+                               or settings.strict_fidelity)
         except Exception as error:
             log.exception("tier %s of %s/%s crashed", tier, job.feature, job.provider)
             outcome = TierResult.errored(f"check crashed: {type(error).__name__}: {error}"[:1500])
         if outcome.duration_ms is None:
             outcome.duration_ms = int((time.monotonic() - tier_started) * 1000)
         tiers[tier] = outcome
-    return finish(tiers)
+    result = finish(tiers)
+    result.fidelity = cell_fidelity(tiers) if env.fidelity else None
+    return result
+
+
+VERDICT_ORDER = ["clean", "expected-only", "unexpected"]
+
+
+def judge_fidelity(outcome: TierResult, env, job: CellJob, job_id: str, provider, tier: str, strict: bool) -> None:
+    """Diff what the CLI sent against what the provider received; attach it; fail the tier if strict and unexpected."""
+    if outcome.status in (Status.ERROR, Status.NOT_APPLICABLE, Status.NOT_TESTED):
+        return
+    from fidelity import RuleSet, compare_run
+
+    try:
+        result = compare_run(env.client_captures(job_id), env.captures(job_id), provider=provider.id, tier=tier,
+                             litellm_version=job.litellm_version, rules=_rules(),
+                             expected_upstream_model=provider.models.get(tier))
+    except Exception as error:  # fidelity must never break the functional verdict
+        outcome.fidelity = {"verdict": "unknown", "notes": [f"fidelity comparison failed: {error}"[:500]]}
+        return
+    outcome.fidelity = compact_fidelity(result.model_dump(mode="json"))
+    if strict and result.verdict == "unexpected" and outcome.status == Status.PASS:
+        paths = ", ".join(r.path for r in result.unexpected[:8])
+        outcome.status = Status.FAIL
+        outcome.error = f"strict fidelity: unexpected translation differences at {paths}"
+        if outcome.evidence is not None:
+            outcome.evidence.assertion = outcome.error
+
+
+_INDEX = re.compile(r"\[[^\]]*\]")
+
+
+def compact_fidelity(data: dict, limit: int = 60) -> dict:
+    """Keep every unexpected record (up to `limit`); fold expected ones sharing (rule, kind, path shape) into one
+    record with a `count`, so 24 tools losing the same keyword are one line, not 24."""
+    records = data.get("records") or []
+    unexpected = [r for r in records if r.get("status") != "expected"]
+    folded: dict[tuple, dict] = {}
+    for record in records:
+        if record.get("status") != "expected":
+            continue
+        key = (record.get("rule"), record.get("kind"), _INDEX.sub("[*]", record.get("path", "")))
+        if key in folded:
+            folded[key]["count"] += 1
+        else:
+            folded[key] = {**record, "count": 1}
+    for record in folded.values():
+        if record["count"] > 1:
+            record["path"] = _INDEX.sub("[*]", record["path"])
+            record.pop("before", None)
+            record.pop("after", None)
+    data["records"] = unexpected[:limit] + list(folded.values())
+    if len(unexpected) > limit:
+        data.setdefault("notes", []).append(f"{len(unexpected) - limit} more unexpected records not shown")
+    return data
+
+
+def cell_fidelity(tiers: dict[str, TierResult]) -> dict | None:
+    judged = {name: t.fidelity for name, t in tiers.items() if t.fidelity and t.fidelity.get("verdict") in VERDICT_ORDER}
+    if not judged:
+        return None
+    worst = max((f["verdict"] for f in judged.values()), key=VERDICT_ORDER.index)
+    matched = sorted({rule for f in judged.values() for rule in f.get("matched_rules", [])})
+    unexpected = sum(1 for f in judged.values() for r in f.get("records", []) if r.get("status") == "unexpected")
+    return {"verdict": worst, "matched_rules": matched, "unexpected": unexpected,
+            "tiers": {name: f["verdict"] for name, f in judged.items()}}
+
+
+@lru_cache(maxsize=1)
+def _rules():
+    from fidelity import RuleSet
+
+    return RuleSet.load()

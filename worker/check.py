@@ -30,6 +30,8 @@ class CheckContext:
     sandbox: Any
     upstream_reader: Callable[[], list[dict]]
     set_faults: Callable[[list[dict]], None]
+    direct_service: str = "proxy"  # where direct requests go: the proxy, or the fidelity recorder in front of it
+    direct_prefix: str = ""  # e.g. /_job/<id> so the recorder tags the request with this tier run
     started: float = field(default_factory=time.time)
     cli_runs: list[CliRun] = field(default_factory=list)
 
@@ -45,7 +47,9 @@ class CheckContext:
 
     def proxy_client(self, timeout: float = 60.0) -> httpx.Client:
         """A client for direct requests to the proxy (count_tokens, tool_search), authenticated."""
-        client = self.sandbox.client("proxy", timeout=timeout)
+        client = self.sandbox.client(self.direct_service, timeout=timeout)
+        if self.direct_prefix:
+            client.base_url = str(client.base_url).rstrip("/") + self.direct_prefix + "/"
         client.headers.update({"x-api-key": self.proxy_key, "anthropic-version": "2023-06-01"})
         return client
 

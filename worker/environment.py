@@ -35,6 +35,9 @@ class JobEnvironment:
         isolated = False if real else want_isolation(settings.network_isolation)
         self.sandbox = Sandbox(self.root, isolated)
         self.emulator: subprocess.Popen | None = None
+        self.recorder: subprocess.Popen | None = None
+        # The client side is only recorded where the upstream side is captured too (emulator mode).
+        self.fidelity = settings.fidelity and not real
         self.pool = ProxyPool(settings.proxy_runtime, settings.proxy_boot_timeout_s)
         self.started = False
 
@@ -45,48 +48,49 @@ class JobEnvironment:
         self.stop()
         self.sandbox.start()
         if not self.real:
-            self._start_emulator()
+            port = self.sandbox.port("emulator")
+            self.emulator = self._start_service(
+                "emulator", ["-m", "emulator", "--host", "127.0.0.1", "--port", str(port),
+                             "--data-dir", str(self.root / "emulator")], "/_emulator/health")
+        if self.fidelity:
+            self.recorder = self._start_service(
+                "recorder", ["-m", "fidelity.recorder", "--listen-port", str(self.sandbox.port("recorder")),
+                             "--upstream", self.sandbox.url("proxy"), "--data-dir", str(self.root / "recorder")],
+                "/_recorder/health")
         self.started = True
 
     def _emulator_alive(self) -> bool:
-        return self.emulator is not None and self.emulator.poll() is None
+        return all(p is not None and p.poll() is None
+                   for p in ([self.emulator] + ([self.recorder] if self.fidelity else [])))
 
-    def _start_emulator(self) -> None:
-        data_dir = self.root / "emulator"
-        data_dir.mkdir(parents=True, exist_ok=True)
-        port = self.sandbox.port("emulator")
-        cmd = [sys.executable, "-m", "emulator", "--host", "127.0.0.1", "--port", str(port), "--data-dir", str(data_dir)]
-        log = open(self.root / "emulator.log", "ab")
+    def _start_service(self, name: str, args: list[str], health: str) -> subprocess.Popen:
+        """Start one of our Python services inside the sandbox and wait until it answers its health path."""
+        (self.root / name).mkdir(parents=True, exist_ok=True)
+        log = open(self.root / f"{name}.log", "ab")
         project_root = str(Path(__file__).resolve().parent.parent)
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8", "PYTHONPATH": project_root}
-        self.emulator = subprocess.Popen(self.sandbox.wrap(cmd, cwd=project_root), stdin=subprocess.DEVNULL,
-                                         stdout=log, stderr=log, env=env, start_new_session=True)
+        process = subprocess.Popen(self.sandbox.wrap([sys.executable, *args], cwd=project_root),
+                                   stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=env, start_new_session=True)
         log.close()
         deadline = time.monotonic() + 30
-        with self.sandbox.client("emulator", timeout=2) as client:
+        with self.sandbox.client(name, timeout=2) as client:
             while True:
                 try:
-                    if client.get("/_emulator/health").status_code == 200:
-                        return
+                    if client.get(health).status_code == 200:
+                        return process
                 except httpx.HTTPError:
                     pass
-                if self.emulator.poll() is not None or time.monotonic() > deadline:
-                    tail = (self.root / "emulator.log").read_text(errors="replace")[-1200:]
-                    raise EnvironmentError_(f"emulator did not start: {tail}")
+                if process.poll() is not None or time.monotonic() > deadline:
+                    tail = (self.root / f"{name}.log").read_text(errors="replace")[-1200:]
+                    _stop_process(process)
+                    raise EnvironmentError_(f"{name} did not start: {tail}")
                 time.sleep(0.05)
 
     def stop(self) -> None:
         self.pool.stop()
-        if self.emulator and self.emulator.poll() is None:
-            try:
-                os.killpg(self.emulator.pid, 15)
-                self.emulator.wait(5)
-            except (ProcessLookupError, subprocess.TimeoutExpired):
-                try:
-                    os.killpg(self.emulator.pid, 9)
-                except ProcessLookupError:
-                    pass
-        self.emulator = None
+        for process in (self.recorder, self.emulator):
+            _stop_process(process)
+        self.emulator = self.recorder = None
         self.sandbox.stop()
         self.started = False
 
@@ -114,6 +118,20 @@ class JobEnvironment:
             for fault in faults:
                 client.post("/_emulator/faults", json=fault).raise_for_status()
 
+    def client_url(self, proxy_url: str, job_id: str) -> str:
+        """The base URL the CLI is given: through the recorder (tagged with the job) when fidelity is on."""
+        if self.fidelity:
+            return f"{self.sandbox.url('recorder')}/_job/{job_id}"
+        return proxy_url
+
+    def client_captures(self, job_id: str) -> list[dict]:
+        if not self.fidelity:
+            return []
+        with self.sandbox.client("recorder") as client:
+            response = client.get("/_recorder/captures", params={"job_id": job_id})
+            response.raise_for_status()
+            return response.json().get("captures", [])
+
     def captures(self, job_id: str) -> list[dict]:
         if self.real:
             return []
@@ -121,6 +139,19 @@ class JobEnvironment:
             response = client.get("/_emulator/captures", params={"job_id": job_id})
             response.raise_for_status()
             return response.json().get("captures", [])
+
+
+def _stop_process(process: subprocess.Popen | None) -> None:
+    if process is None or process.poll() is not None:
+        return
+    try:
+        os.killpg(process.pid, 15)
+        process.wait(5)
+    except (ProcessLookupError, subprocess.TimeoutExpired):
+        try:
+            os.killpg(process.pid, 9)
+        except ProcessLookupError:
+            pass
 
 
 _ENVIRONMENTS: dict[bool, JobEnvironment] = {}
