@@ -44,8 +44,15 @@ class Settings(BaseSettings):
     cli_max_retries: int = 0
     worker_concurrency: int = Field(default_factory=lambda: max(1, os.cpu_count() or 1))
 
-    # Shared per-provider rate limit, requests per second (0 = off). Off for the emulator by default.
+    # Shared per-provider rate limit, requests per second (0 = off), kept in the broker's Redis.
+    # `rate_limits` overrides per provider, e.g. CCMATRIX_RATE_LIMITS='{"azure": 0.5}'. Off for the emulator.
     rate_limit_rps: float = 0.0
+    rate_limits: dict[str, float] = Field(default_factory=dict)
+    rate_limit_emulator: bool = False
+    # Retries of a tier whose outcome was a transient infrastructure error (429, 5xx, 529, timeouts) — never a fail.
+    tier_retries: int = 2
+    retry_backoff_s: float = 2.0
+    retry_max_wait_s: float = 30.0
 
     # Fidelity: record what the CLI sent (a pass-through in front of the proxy) and diff it against what the
     # provider received. On by default in emulator mode; off takes the recorder out of the request path.

@@ -20,6 +20,7 @@ from ccmatrix.settings import Settings, get_settings
 from worker.check import Check, CheckContext
 from worker.checks import load_check
 from worker.runtimes import ProxyBootError
+from worker.rate_limit import limiter_from_settings
 from worker.sandbox import SandboxError
 
 log = logging.getLogger("ccmatrix.worker")
@@ -110,32 +111,56 @@ def _run_cell(job: CellJob, settings: Settings) -> CellOutcome:
         reason = f"{type(error).__name__}: {error}"[:1500]
         return finish({**tiers, **{t: TierResult.errored(reason) for t in runnable}})
 
+    limiter = limiter_from_settings(settings, emulated=not real)
     for tier in runnable:
-        job_id = f"{job.run_id}:{job.feature}:{job.provider}:{tier}"
-        tier_started = time.monotonic()
-        try:
-            env.begin_job(job_id, job.faults, job.scenario)
-            ctx = CheckContext(
-                feature=feature, provider=provider, tier=tier, model=alias_for(manifest.tiers[tier], provider.id),
-                job_id=job_id, settings=settings, emulated=not real, claude_binary=claude,
-                proxy_url=env.client_url(proxy.url, job_id), proxy_key=proxy.master_key, sandbox=env.sandbox,
-                upstream_reader=lambda j=job_id: env.captures(j), set_faults=env.set_faults,
-                direct_service="recorder" if env.fidelity else "proxy",
-                direct_prefix=f"/_job/{job_id}" if env.fidelity else "",
-            )
-            outcome = check.run(ctx)
-            if env.fidelity:
-                judge_fidelity(outcome, env, job, job_id, provider, tier, strict=job.strict_fidelity
-                               or settings.strict_fidelity)
-        except Exception as error:
-            log.exception("tier %s of %s/%s crashed", tier, job.feature, job.provider)
-            outcome = TierResult.errored(f"check crashed: {type(error).__name__}: {error}"[:1500])
-        if outcome.duration_ms is None:
-            outcome.duration_ms = int((time.monotonic() - tier_started) * 1000)
+        attempts = 0
+        while True:
+            attempts += 1
+            outcome = _run_tier(job, settings, env, proxy, check, manifest, feature, provider, tier, claude, real,
+                                limiter, attempt=attempts)
+            if not _retryable(outcome) or attempts > settings.tier_retries:
+                break
+            time.sleep(min(settings.retry_max_wait_s, settings.retry_backoff_s * 2 ** (attempts - 1)))
+        if attempts > 1 and outcome.evidence is not None:
+            outcome.evidence.extra["attempts"] = attempts
         tiers[tier] = outcome
     result = finish(tiers)
     result.fidelity = cell_fidelity(tiers) if env.fidelity else None
     return result
+
+
+def _retryable(outcome: TierResult) -> bool:
+    return outcome.status == Status.ERROR and bool(outcome.evidence and outcome.evidence.extra.get("retryable"))
+
+
+def _run_tier(job: CellJob, settings: Settings, env, proxy, check: Check, manifest: Manifest, feature, provider,
+              tier: str, claude, real: bool, limiter, attempt: int) -> TierResult:
+    job_id = f"{job.run_id}:{job.feature}:{job.provider}:{tier}" + (f":{attempt}" if attempt > 1 else "")
+    tier_started = time.monotonic()
+    try:
+        limiter.acquire(provider.id, requests=getattr(check, "expected_requests", 2))
+        env.begin_job(job_id, job.faults, job.scenario)
+        ctx = CheckContext(
+            feature=feature, provider=provider, tier=tier, model=alias_for(manifest.tiers[tier], provider.id),
+            job_id=job_id, settings=settings, emulated=not real, claude_binary=claude,
+            proxy_url=env.client_url(proxy.url, job_id), proxy_key=proxy.master_key, sandbox=env.sandbox,
+            upstream_reader=lambda j=job_id: env.captures(j), set_faults=env.set_faults,
+            direct_service="recorder" if env.fidelity else "proxy",
+            direct_prefix=f"/_job/{job_id}" if env.fidelity else "",
+        )
+        outcome = check.run(ctx)
+        if outcome.evidence is not None and ctx.cli_runs:
+            outcome.evidence.extra["cli_cpu_s"] = round(sum(r.cpu_s for r in ctx.cli_runs), 3)
+            outcome.evidence.extra["cli_ms"] = sum(r.duration_ms for r in ctx.cli_runs)
+        if env.fidelity:
+            judge_fidelity(outcome, env, job, job_id, provider, tier,
+                           strict=job.strict_fidelity or settings.strict_fidelity)
+    except Exception as error:
+        log.exception("tier %s of %s/%s crashed", tier, job.feature, job.provider)
+        outcome = TierResult.errored(f"check crashed: {type(error).__name__}: {error}"[:1500])
+    if outcome.duration_ms is None:
+        outcome.duration_ms = int((time.monotonic() - tier_started) * 1000)
+    return outcome
 
 
 VERDICT_ORDER = ["clean", "expected-only", "unexpected"]

@@ -62,8 +62,14 @@ def judge_status(status: int | None, message: str, upstream_statuses: list[int],
     return "fail", f"the CLI reported an error: {message[:300]}"
 
 
-def _outcome(kind: str, text: str, evidence: Evidence, duration_ms: int | None) -> TierResult:
+TRANSIENT_STATUS = {408, 429, 500, 502, 503, 504, 529}
+
+
+def _outcome(kind: str, text: str, evidence: Evidence, duration_ms: int | None,
+             transient: bool = False) -> TierResult:
     if kind == "error":
+        if transient:
+            evidence.extra["retryable"] = True  # rate-limit shaped or transient: worth another attempt
         return TierResult.errored(text, evidence=evidence, duration_ms=duration_ms)
     evidence.assertion = text
     return TierResult.failed(text, evidence=evidence, duration_ms=duration_ms)
@@ -74,7 +80,7 @@ def classify_run(run: CliRun, calls: list[UpstreamCall], emulated: bool) -> Tier
     evidence = evidence_for(run, calls)
     if run.timed_out:
         return _outcome("error", f"timeout: the CLI did not finish in {run.duration_ms / 1000:.0f} s", evidence,
-                        run.duration_ms)
+                        run.duration_ms, transient=True)
     result = run.result
     if result is None:
         tail = (run.stderr or run.stdout)[-400:].strip()
@@ -83,7 +89,7 @@ def classify_run(run: CliRun, calls: list[UpstreamCall], emulated: bool) -> Tier
         return None
     statuses = [c.status for c in calls if c.status is not None]
     kind, text = judge_status(result.api_error_status, (result.result or "").strip(), statuses, emulated)
-    return _outcome(kind, text, evidence, run.duration_ms)
+    return _outcome(kind, text, evidence, run.duration_ms, transient=result.api_error_status in TRANSIENT_STATUS)
 
 
 def classify_http(status: int, body: str, calls: list[UpstreamCall], emulated: bool) -> TierResult:
@@ -91,4 +97,4 @@ def classify_http(status: int, body: str, calls: list[UpstreamCall], emulated: b
     statuses = [c.status for c in calls if c.status is not None]
     kind, text = judge_status(status, body.strip(), statuses, emulated)
     evidence = Evidence(api_error_status=status, result_text=body[:RESULT_TEXT_LIMIT], upstream_calls=calls)
-    return _outcome(kind, text, evidence, None)
+    return _outcome(kind, text, evidence, None, transient=status in TRANSIENT_STATUS)
