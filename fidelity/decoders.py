@@ -402,16 +402,19 @@ def _decode_anthropic_dialect(capture: dict[str, Any], dialect: str) -> Universa
         path, _ = split_path(capture)
         m = _VERTEX_PATH.search(path)
         model = unquote(m.group("model")) if m else None
-        url_stream = m.group("op") == "streamRawPredict" if m else None
+        counting = (model or "").startswith("count-tokens")
+        if counting:
+            model = None  # .../models/count-tokens:rawPredict: the model is named in the body
+        url_stream = m.group("op") == "streamRawPredict" if m and not counting else None
         stream = url_stream if url_stream is not None else bool(body.get("stream"))
         loc = None
-        if m:
+        if m and not counting:
             loc = "url+body" if "stream" in body else "url"
         elif "stream" in body:
             loc = "body"
         env = Envelope(
             format=dialect,
-            endpoint="count_tokens" if (model or "").startswith("count-tokens") else "rawPredict",
+            endpoint="count_tokens" if counting else "rawPredict",
             stream=stream,
             model=model or body.get("model"),
             model_location="url" if model else ("body" if body.get("model") else None),
@@ -421,7 +424,7 @@ def _decode_anthropic_dialect(capture: dict[str, Any], dialect: str) -> Universa
         u = decode_anthropic_body({k: v for k, v in body.items() if k not in ("model", "stream")}, env, betas)
         if "stream" in body and url_stream is not None and bool(body["stream"]) != url_stream:
             u.unmapped["stream"] = body["stream"]  # body and URL disagree: keep it visible
-        if m and body.get("model"):
+        if model and body.get("model"):
             u.unmapped["model"] = body["model"]
         return u
     else:

@@ -140,7 +140,9 @@ def test_stale_rules_reported(rules):
     stale = rules.stale(matched)
     assert "azure-beta-effort-dropped" in stale  # an Opus-only rule: nothing matched it in a Sonnet run
     assert "model-alias-to-deployment-id" not in stale and "billing-block-stripped" not in stale
-    assert rules.stale(matched, providers=["anthropic"]) == []  # only rules that could apply to what was run
+    # only rules that could apply to what was run; of those, only the ones a CLI turn cannot exercise (direct
+    # count_tokens / stream-less requests) may stay unmatched
+    assert set(rules.stale(matched, providers=["anthropic"])) <= {"stream-flag-made-explicit", "count-tokens-beta-added"}
 
 
 def test_a_rule_that_matches_nothing_is_stale():
