@@ -1,0 +1,131 @@
+"""Outcome classification through the real CLI and the real LiteLLM proxy, with emulator faults:
+infrastructure (credentials, access, not found, rate limit, overload, provider 5xx, timeout, proxy not booting) is
+`error` with a reason naming the cause; the provider refusing what the gateway sent (400) is `fail`.
+"""
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.integration
+
+ROW = "basic_messaging_non_streaming"
+
+
+def _tier(cell, tier="sonnet"):
+    return cell.tiers[tier]
+
+
+def _statuses(tier):
+    return [c.status for c in tier.evidence.upstream_calls] if tier.evidence else []
+
+
+def _assert_error(cell, *words):
+    assert cell.status.value == "error", cell.model_dump_json(indent=1)[:3000]
+    tier = _tier(cell)
+    assert tier.error, "an error carries its reason"
+    for word in words:
+        assert word.lower() in tier.error.lower(), tier.error
+    return tier
+
+
+@pytest.fixture
+def run_with_settings():
+    """run_cell with modified Settings (run_cell_here always uses get_settings())."""
+    from ccmatrix.manifest import load_manifest
+    from ccmatrix.settings import get_settings
+    from worker.cell import CellJob, run_cell
+
+    manifest = load_manifest()
+    counter = {"n": 0}
+
+    def run(feature: str, provider: str, faults=(), **overrides):
+        counter["n"] += 1
+        job = CellJob(run_id=f"classify{counter['n']}", feature=feature, provider=provider, tiers=["sonnet"],
+                      litellm_version=manifest.litellm_version, claude_code_version=manifest.claude_code_version,
+                      manifest=manifest.model_dump(mode="json"), faults=list(faults))
+        return run_cell(job, get_settings().model_copy(update=overrides))
+
+    return run
+
+
+def test_401_is_an_error_naming_credentials(run_cell_here):
+    cell = run_cell_here(ROW, "anthropic", faults=[{"provider": "anthropic", "status": 401}])
+    tier = _assert_error(cell, "credentials rejected (401)")
+    assert _statuses(tier) == [401]
+    assert tier.evidence.api_error_status == 401
+    assert not tier.evidence.extra.get("retryable"), "rejected credentials are not worth a retry"
+
+
+@pytest.mark.parametrize("provider", ["anthropic", "bedrock_invoke"])
+def test_403_turns_the_column_into_error_not_fail(run_cell_here, provider):
+    """Issue 3's acceptance: a 403 for one provider is `error` (infrastructure), never `fail`."""
+    cell = run_cell_here(ROW, provider, faults=[{"provider": provider, "status": 403}])
+    tier = _assert_error(cell, "access denied (403)", "credentials")
+    assert _statuses(tier)[-1] == 403
+    assert tier.evidence.api_error_status == 403
+
+
+def test_404_deployment_not_found_is_an_error(run_cell_here):
+    cell = run_cell_here(ROW, "azure", faults=[{"provider": "azure", "status": 404}])
+    tier = _assert_error(cell)
+    assert 404 in _statuses(tier), "the provider's 404 is in the evidence"
+    if "not found" not in tier.error.lower():
+        # Known: LiteLLM puts the single deployment in cooldown after the 404 and answers the CLI 429 "No
+        # deployments available", so the reason names a rate limit although the upstream said 404.
+        assert "429" in tier.error and "cooldown" in tier.error, tier.error
+        pytest.xfail("reason names LiteLLM's cooldown 429, not the upstream 404 (deployment not found)")
+
+
+def test_429_with_retry_after_is_an_error_naming_the_rate_limit(run_cell_here):
+    cell = run_cell_here(ROW, "vertex_ai", faults=[{"provider": "vertex_ai", "status": 429, "retry_after": 1}])
+    tier = _assert_error(cell, "rate limited")
+    assert 429 in _statuses(tier)
+    assert tier.evidence.api_error_status == 429
+    assert tier.evidence.extra.get("retryable") is True, "rate-limit shaped: worth a retry"
+
+
+def test_529_overloaded_is_an_error(run_cell_here):
+    cell = run_cell_here(ROW, "anthropic", faults=[{"provider": "anthropic", "status": 529}])
+    # LiteLLM passes the 529 on as a 500; the classifier names the provider's 529.
+    tier = _assert_error(cell, "provider error 529")
+    assert _statuses(tier) == [529]
+
+
+@pytest.mark.parametrize("provider", ["anthropic", "bedrock_converse"])
+def test_provider_500_passed_through_is_an_error(run_cell_here, provider):
+    cell = run_cell_here(ROW, provider, faults=[{"provider": provider, "status": 500}])
+    tier = _assert_error(cell, "provider error 500 passed through")
+    assert _statuses(tier) == [500]
+
+
+def test_400_refusal_is_a_fail(run_cell_here):
+    """The provider refusing what the gateway sent is the gateway's problem: `fail`, with the evidence."""
+    cell = run_cell_here(ROW, "anthropic", faults=[{"provider": "anthropic", "status": 400}])
+    assert cell.status.value == "fail", cell.model_dump_json(indent=1)[:3000]
+    tier = _tier(cell)
+    assert "request refused (400)" in tier.error
+    assert tier.evidence.assertion == tier.error
+    assert _statuses(tier) == [400]
+    assert tier.evidence.api_error_status == 400
+
+
+def test_timeout_is_an_error(run_with_settings):
+    cell = run_with_settings(ROW, "anthropic", faults=[{"provider": "anthropic", "delay_s": 30}],
+                             cli_timeout_s=5, tier_retries=0)
+    tier = _assert_error(cell, "timeout", "did not finish in 5 s")
+    assert tier.duration_ms < 20_000, "the CLI was stopped at the short timeout, not after the 30 s delay"
+    assert tier.evidence.upstream_calls and tier.evidence.upstream_calls[0].status is None, \
+        "the provider had not answered yet"
+
+
+def test_proxy_boot_failure_is_an_error(run_with_settings):
+    """A fresh environment whose proxy cannot become alive in time: every tier is `error` naming the proxy."""
+    from worker.environment import shutdown_all
+
+    shutdown_all()  # environments are cached per process: force a fresh one with the tiny boot timeout
+    try:
+        cell = run_with_settings(ROW, "anthropic", proxy_boot_timeout_s=0.5)
+    finally:
+        shutdown_all()  # the next test boots a normal environment
+    tier = _assert_error(cell, "proxy", "ProxyBootError")
+    assert "not alive" in tier.error or "exited during boot" in tier.error
