@@ -139,7 +139,9 @@ def _run_tier(job: CellJob, settings: Settings, env, proxy, check: Check, manife
     tier_started = time.monotonic()
     try:
         limiter.acquire(provider.id, requests=getattr(check, "expected_requests", 2))
-        env.begin_job(job_id, job.faults, job.scenario)
+        # A fault limited to N requests was used up by the first attempt; "always" faults stay on for retries.
+        faults = job.faults if attempt == 1 else [f for f in job.faults if f.get("times") is None]
+        env.begin_job(job_id, faults, job.scenario)
         ctx = CheckContext(
             feature=feature, provider=provider, tier=tier, model=alias_for(manifest.tiers[tier], provider.id),
             job_id=job_id, settings=settings, emulated=not real, claude_binary=claude,
