@@ -36,6 +36,7 @@ class CellJob(BaseModel):
     manifest: dict[str, Any]
     faults: list[dict[str, Any]] = Field(default_factory=list)
     scenario: dict[str, Any] = Field(default_factory=dict)  # emulator scenario overrides (tests, debugging)
+    proxy_params: dict[str, Any] = Field(default_factory=dict)  # extra litellm_params for every route (experiments)
     strict_fidelity: bool = False
 
 
@@ -106,7 +107,7 @@ def _run_cell(job: CellJob, settings: Settings) -> CellOutcome:
         venv = ensure_litellm(settings.cache_dir, job.litellm_version)
         versions["litellm_version"] = litellm_installed_version(venv)
         env = environment_for(settings, real)
-        proxy = env.proxy(manifest, job.litellm_version)
+        proxy = env.proxy(manifest, job.litellm_version, job.proxy_params)
     except (ProvisionError, ProxyBootError, SandboxError, EnvironmentError_) as error:
         reason = f"{type(error).__name__}: {error}"[:1500]
         return finish({**tiers, **{t: TierResult.errored(reason) for t in runnable}})

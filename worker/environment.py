@@ -95,10 +95,12 @@ class JobEnvironment:
         self.started = False
 
     # --- per job ---------------------------------------------------------------------------------
-    def proxy(self, manifest: Manifest, litellm_version: str) -> RunningProxy:
+    def proxy(self, manifest: Manifest, litellm_version: str, extra_params: dict | None = None) -> RunningProxy:
         self.ensure_started()
         config = build_config(manifest, self.settings, self.sandbox.url("emulator"), self.root / "emulator",
                               real=self.real)
+        for entry in config["model_list"]:
+            entry["litellm_params"].update(extra_params or {})
         path, digest = write_config(config, self.root / "proxy")
         return self.pool.get(litellm_version, path, digest, self.sandbox)
 

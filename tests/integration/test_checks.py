@@ -44,3 +44,13 @@ def test_basic_messaging_fails_on_a_wrong_answer(run_cell_here):
     cell = run_cell_here("basic_messaging_non_streaming", "vertex_ai", scenario={"reply_text": "BANANA"})
     assert cell.status.value == "fail"
     assert "expected exactly" in _tier(cell).error and "BANANA" in _tier(cell).error
+
+
+@pytest.mark.parametrize("provider", ["anthropic", "bedrock_invoke", "bedrock_converse", "vertex_ai", "azure"])
+def test_basic_messaging_passes_on_every_column_and_tier(run_cell_here, provider):
+    """Issue 3's bar: the real CLI through the real LiteLLM proxy to each of the five emulated providers."""
+    cell = run_cell_here("basic_messaging_non_streaming", provider, tiers=("haiku", "sonnet", "opus"))
+    assert cell.status.value == "pass", cell.model_dump_json(indent=1)[:3000]
+    assert {t: r.status.value for t, r in cell.tiers.items()} == {"haiku": "pass", "sonnet": "pass", "opus": "pass"}
+    for tier in cell.tiers.values():
+        assert all(c.status == 200 for c in tier.evidence.upstream_calls)
