@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 ARGS ?=
 PYTEST_ARGS ?=
 
-.PHONY: run test test-unit provision emulator bench clean
+.PHONY: run test test-unit provision emulator bench clean k8s-manifest
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,9 @@ emulator: $(BIN)/.installed
 
 bench: $(BIN)/.installed
 	$(BIN)/python bench/pipeline.py
+
+k8s-manifest:  # kustomize only reads inside its root: keep the cluster's copy of the manifest in step
+	cp manifest.yaml k8s/base/manifest.yaml
 
 clean:
 	rm -rf out test-artifacts .cache/run
