@@ -45,7 +45,14 @@ def evidence_for(run: CliRun | None, calls: list[UpstreamCall], assertion: str |
 
 
 def judge_status(status: int | None, message: str, upstream_statuses: list[int], emulated: bool) -> tuple[str, str]:
-    """(kind, text) for an API error seen by the client: kind is "error" or "fail"."""
+    """(kind, text) for an API error seen by the client: kind is "error" or "fail".
+
+    When the provider itself answered an infrastructure status, that is the cause, whatever status the gateway
+    turned it into (LiteLLM answers a cooled-down deployment's 404 with a 429, a Bedrock 500 with a 503)."""
+    upstream_infra = [s for s in upstream_statuses if s in INFRA_STATUS]
+    if upstream_infra and (status is None or status >= 400) and upstream_infra[-1] != status:
+        cause = upstream_infra[-1]
+        return "error", f"{INFRA_STATUS[cause]} at the provider (the gateway answered {status}): {message[:300]}"
     if status in INFRA_STATUS:
         return "error", f"{INFRA_STATUS[status]}: {message[:300]}"
     if INFRA_MESSAGE.search(message):

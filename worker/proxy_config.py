@@ -103,6 +103,8 @@ def build_config(
     return {
         "model_list": entries,
         "litellm_settings": {"num_retries": 0, "request_timeout": 120, "drop_params": False},
+        # One tier run must not be judged by the previous one: no deployment cool-down after a 401/404/429.
+        "router_settings": {"disable_cooldowns": True},
         "general_settings": {},
     }
 

@@ -72,7 +72,7 @@ def test_thinking_with_tool_use_fails_when_the_signature_is_tampered(run_cell_he
                          faults=[{"mode": "tamper_signature", "provider": provider}])
     # The provider refuses the replayed block (400 on turn 2); LiteLLM then strips the thinking blocks and retries
     # with thinking disabled, so the tool round completes — the check catches the silently dropped thinking.
-    tier = _assert_fail(cell, "thinking off", "stripped")
+    tier = _assert_fail(cell, "refused the replayed thinking block", "thinking off", "stripped")
     statuses = [s for s in _statuses(tier) if s is not None]
     assert 400 in statuses, statuses
     assert statuses.index(400) >= 1, "the refusal is of the replayed (turn-2) request"

@@ -24,14 +24,18 @@ class ThinkingWithToolUse(CliCheck):
         if problem:
             return ctx.failed(run, problem)
         if ctx.emulated:
-            problem = upstream_thinking_problem(ctx) or self._replay_problem(ctx)
-            if problem:
-                return ctx.failed(run, problem)
+            # Report the cause (the replay refused or altered) AND its symptom (thinking silently turned off
+            # on a retry), not just whichever is checked first.
+            problems = [p for p in (self._replay_problem(ctx), upstream_thinking_problem(ctx)) if p]
+            if problems:
+                return ctx.failed(run, "; ".join(problems))
         return ctx.passed(run)
 
     @staticmethod
     def _replay_problem(ctx: CheckContext) -> str | None:
         calls = ctx.model_calls()
+        if len(calls) < 2:
+            return f"the upstream saw {len(calls)} model call(s); the replay needs a second"
         first_reply = (calls[0].get("response") or {}).get("content") or []
         issued = [b.get("signature") for b in first_reply if b.get("type") == "thinking"]
         if not issued:
@@ -44,8 +48,9 @@ class ThinkingWithToolUse(CliCheck):
         if replayed[0] != issued[0]:
             return (f"turn 2 replayed the thinking block with a different signature "
                     f"({(replayed[0] or '')[:16]}… instead of {issued[0][:16]}…)")
-        if calls[1].get("status") != 200:
-            return f"the provider refused the replayed thinking block: {calls[1].get('error')}"
+        refused = [c for c in calls[1:] if c.get("status") != 200]
+        if refused:
+            return f"the provider refused the replayed thinking block ({refused[0].get('status')}): {refused[0].get('error')}"
         return None
 
 

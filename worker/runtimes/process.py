@@ -58,7 +58,7 @@ class ProcessRuntime:
         cmd = [str(venv / "bin" / "litellm"), "--config", str(spec.config_path), "--host", "127.0.0.1",
                "--port", str(spec.port), "--num_workers", "1"]
         log_path = spec.log_path or spec.config_path.with_suffix(".log")
-        log = open(log_path, "ab")
+        log = open(log_path, "wb")  # a fresh log per boot: a boot error must not show an older boot's tail
         try:
             process = subprocess.Popen(sandbox.wrap(cmd, cwd=spec.config_path.parent), stdin=subprocess.DEVNULL,
                                        stdout=log, stderr=log, env=env, start_new_session=True)
