@@ -184,6 +184,10 @@ def test_upstream_down_answers_502_and_records(tmp_path):
         await asyncio.sleep(0.05)
         return sent
 
-    sent = asyncio.run(run())
+    # a thread of its own: another test's library (Playwright's sync API) may leave a loop set on this one
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        sent = pool.submit(asyncio.run, run()).result()
     assert sent[0]["status"] == 502
     assert rec.load("_unassigned")[0]["status"] == 502
