@@ -87,7 +87,7 @@ def test_403_turns_the_column_into_error_not_fail(run_cell_here, provider):
 def test_529_overloaded_is_an_error(run_cell_here):
     cell = run_cell_here(ROW, "anthropic", faults=[{"provider": "anthropic", "status": 529}])
     # LiteLLM passes the 529 on as a 500; the classifier names the provider's 529.
-    tier = _assert_error(cell, "provider error 529")
+    tier = _assert_error(cell, "overloaded (529) at the provider")
     assert _statuses(tier) == [529]
 
 
