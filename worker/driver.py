@@ -11,6 +11,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from worker.sandbox import die_with_parent
 from worker.stream_json import Transcript, parse
 
 # Never the worker's own environment: only these, plus what a check asks for explicitly.
@@ -101,7 +102,7 @@ def run_cli(
     process = subprocess.Popen(
         sandbox.wrap(argv, cwd=cwd), cwd=cwd, env=child_env, start_new_session=True, text=True,
         stdin=subprocess.PIPE if stdin_data is not None else subprocess.DEVNULL,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=die_with_parent,
     )
     timed_out = False
     try:

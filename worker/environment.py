@@ -19,7 +19,7 @@ from ccmatrix.manifest import Manifest
 from ccmatrix.settings import Settings
 from worker.proxy import ProxyPool, RunningProxy
 from worker.proxy_config import build_config, write_config
-from worker.sandbox import Sandbox, want_isolation
+from worker.sandbox import Sandbox, die_with_parent, want_isolation
 
 
 class EnvironmentError_(RuntimeError):
@@ -70,7 +70,8 @@ class JobEnvironment:
         project_root = str(Path(__file__).resolve().parent.parent)
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8", "PYTHONPATH": project_root}
         process = subprocess.Popen(self.sandbox.wrap([sys.executable, *args], cwd=project_root),
-                                   stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=env, start_new_session=True)
+                                   stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=env, start_new_session=True,
+                                   preexec_fn=die_with_parent)
         log.close()
         deadline = time.monotonic() + 30
         with self.sandbox.client(name, timeout=2) as client:

@@ -79,7 +79,7 @@ class Sandbox:
                sys.executable, "-m", "worker.sandbox_agent", "--dir", str(self.root), *forwards]
         log = open(self.root / "agent.log", "ab")
         self.agent = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True,
-                                      env=_python_env())
+                                      env=_python_env(), preexec_fn=die_with_parent)
         deadline = time.monotonic() + 20
         while not ready.exists():
             if self.agent.poll() is not None:
@@ -159,3 +159,16 @@ def _python_env() -> dict[str, str]:
     project_root = str(Path(__file__).resolve().parent.parent)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [project_root, env.get("PYTHONPATH")]))
     return env
+
+
+def die_with_parent() -> None:
+    """preexec_fn: the child gets SIGTERM when the worker process that started it dies (even by SIGKILL), so a
+    killed worker never leaves a proxy, an emulator or a CLI run behind. nsenter execs, so it carries over."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        PR_SET_PDEATHSIG = 1
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+    except OSError:
+        pass

@@ -9,6 +9,7 @@ from pathlib import Path
 from ccmatrix.provision import ensure_litellm
 from ccmatrix.settings import get_settings
 from worker.runtimes.base import ProxyBootError, ProxySpec
+from worker.sandbox import die_with_parent
 
 # The offline switches measured in ../shared/notes/litellm-proxy.md.
 OFFLINE_ENV = {
@@ -61,7 +62,8 @@ class ProcessRuntime:
         log = open(log_path, "wb")  # a fresh log per boot: a boot error must not show an older boot's tail
         try:
             process = subprocess.Popen(sandbox.wrap(cmd, cwd=spec.config_path.parent), stdin=subprocess.DEVNULL,
-                                       stdout=log, stderr=log, env=env, start_new_session=True)
+                                       stdout=log, stderr=log, env=env, start_new_session=True,
+                                       preexec_fn=die_with_parent)
         except OSError as error:
             raise ProxyBootError(f"could not start litellm: {error}") from None
         finally:

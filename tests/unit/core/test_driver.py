@@ -84,3 +84,26 @@ def _running(pid: int) -> bool:
     except FileNotFoundError:
         return False
     return state not in ("Z", "X")
+
+
+def test_children_die_with_the_worker_process(tmp_path):
+    """A worker killed with SIGKILL leaves no proxy, emulator or CLI behind (PR_SET_PDEATHSIG)."""
+    import signal
+    import subprocess
+    import sys
+
+    parent = subprocess.Popen([sys.executable, "-c", (
+        "import subprocess, time\n"
+        "from worker.sandbox import die_with_parent\n"
+        "child = subprocess.Popen(['sleep', '300'], preexec_fn=die_with_parent)\n"
+        "print(child.pid, flush=True)\n"
+        "time.sleep(300)\n")], stdout=subprocess.PIPE, text=True, cwd=Path(__file__).resolve().parents[3])
+    child = int(parent.stdout.readline())
+    assert _running(child)
+    parent.send_signal(signal.SIGKILL)
+    parent.wait(10)
+    for _ in range(100):
+        if not _running(child):
+            break
+        time.sleep(0.05)
+    assert not _running(child)
