@@ -36,6 +36,7 @@ from .diff import DiffRecord
 DEFAULT_RULES_PATH = Path(__file__).resolve().parent.parent / "expected_differences.yaml"
 
 _TURN_PREFIX = re.compile(r"^(?:turn|count_tokens)\[\d+\]\.")
+_RULE_PREFIX = re.compile(r"^(?:turn|count_tokens)\[(?:\d+|\*)\]\.")  # a rule may name "count_tokens[*]."
 
 
 class RulesError(ValueError):
@@ -131,7 +132,7 @@ class Rule(BaseModel):
         if record.kind not in self.kinds:
             return False
         path = record.path
-        if not _TURN_PREFIX.match(self.path):
+        if not _RULE_PREFIX.match(self.path):
             path = _TURN_PREFIX.sub("", path)
         if not compile_path(self.path).match(path):
             return False

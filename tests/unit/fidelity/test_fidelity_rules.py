@@ -236,3 +236,23 @@ def test_shipped_rules_file_is_valid_and_every_rule_has_a_reason():
     assert len(rs.rules) >= 15
     for r in rs.rules:
         assert r.reason.strip() and r.kinds and r.path
+
+
+def test_a_rule_can_target_count_tokens_requests_only():
+    from fidelity.diff import DiffRecord
+
+    rs = RuleSet.from_yaml("""
+rules:
+  - id: ct-only
+    provider: bedrock_invoke
+    path: count_tokens[*].sampling.max_tokens
+    kinds: [added]
+    class: by-design
+    reason: CountTokens wraps a full request that needs max_tokens
+""")
+    counted = DiffRecord(path="count_tokens[0].sampling.max_tokens", kind="added", before=None, after=1024,
+                         status="unexpected")
+    turn = DiffRecord(path="turn[0].sampling.max_tokens", kind="added", before=None, after=1024, status="unexpected")
+    applied = rs.apply([counted, turn], "bedrock_invoke", "sonnet", "1.106.2")
+    assert [r.status for r in applied] == ["expected", "unexpected"]
+    assert applied[0].rule == "ct-only"
