@@ -34,6 +34,7 @@ class CheckContext:
     direct_prefix: str = ""  # e.g. /_job/<id> so the recorder tags the request with this tier run
     started: float = field(default_factory=time.time)
     cli_runs: list[CliRun] = field(default_factory=list)
+    _captures: list[dict] | None = field(default=None, repr=False)  # cached until the next request we cause
 
     # --- driving ---------------------------------------------------------------------------------
     def run_cli(self, prompt: str | None, *, args: list[str] | None = None, env: dict[str, str] | None = None,
@@ -43,10 +44,12 @@ class CheckContext:
                       max_retries=self.settings.cli_max_retries, args=args, env=env, stdin_data=stdin_data,
                       files=files)
         self.cli_runs.append(run)
+        self._captures = None
         return run
 
     def proxy_client(self, timeout: float = 60.0) -> httpx.Client:
         """A client for direct requests to the proxy (count_tokens, tool_search), authenticated."""
+        self._captures = None  # the request about to be made adds captures
         client = self.sandbox.client(self.direct_service, timeout=timeout)
         if self.direct_prefix:
             client.base_url = str(client.base_url).rstrip("/") + self.direct_prefix + "/"
@@ -56,8 +59,9 @@ class CheckContext:
     # --- evidence --------------------------------------------------------------------------------
     def upstream(self, operation: str | None = None) -> list[dict]:
         """What the (emulated) provider received during this tier run, oldest first."""
-        captures = self.upstream_reader()
-        return [c for c in captures if operation is None or c.get("operation") == operation]
+        if self._captures is None:
+            self._captures = self.upstream_reader()
+        return [c for c in self._captures if operation is None or c.get("operation") == operation]
 
     def calls(self) -> list[UpstreamCall]:
         return [UpstreamCall(method=c.get("method", "?"), path=c.get("path", "?"), status=c.get("status"))

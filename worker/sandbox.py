@@ -129,11 +129,12 @@ class Sandbox:
 
     def client(self, service: str, timeout: float = 30.0) -> httpx.Client:
         """An HTTP client the worker (outside) uses to reach a service inside."""
+        # Plain HTTP on loopback or a Unix socket: verify=False skips building a TLS context (~20 ms of CPU each).
         if self.isolated:
-            transport = httpx.HTTPTransport(uds=str(self.root / f"{service}.sock"))
+            transport = httpx.HTTPTransport(uds=str(self.root / f"{service}.sock"), verify=False)
             return httpx.Client(transport=transport, base_url=f"http://127.0.0.1:{self.port(service)}",
-                                timeout=timeout)
-        return httpx.Client(base_url=self.url(service), timeout=timeout)
+                                timeout=timeout, verify=False)
+        return httpx.Client(base_url=self.url(service), timeout=timeout, verify=False)
 
     # --- findings ---------------------------------------------------------------------------------
     def egress_attempts(self, since: float = 0.0) -> list[str]:
