@@ -49,6 +49,7 @@ def plan_run(options: RunOptions, manifest: Manifest | None = None, manifest_pat
                               "claude_code_version": claude_code_version}, "run options")
     manifest_data = checked.model_dump(mode="json", exclude_none=True)
     run_id = new_run_id()
+    cost = previous_durations()
     jobs = [
         CellJob(run_id=run_id, feature=f, provider=p, tiers=selection.tiers, litellm_version=litellm_version,
                 claude_code_version=claude_code_version, manifest=manifest_data, faults=options.faults,
@@ -56,9 +57,29 @@ def plan_run(options: RunOptions, manifest: Manifest | None = None, manifest_pat
         for f in selection.features
         for p in selection.providers
     ]
+    # Longest first (from the last published run's durations), so no worker idles at the end waiting for one slow
+    # cell; cells never seen keep manifest order, ahead of the known-quick ones.
+    if cost:
+        unknown = max(cost.values())
+        jobs.sort(key=lambda j: -cost.get((j.feature, j.provider), unknown))
     return RunPlan(run_id=run_id, created_at=datetime.now(timezone.utc), litellm_version=litellm_version,
                    claude_code_version=claude_code_version, selection=selection, manifest=manifest_data, jobs=jobs,
                    strict_fidelity=options.strict_fidelity)
+
+
+def previous_durations(path=None) -> dict[tuple[str, str], int]:
+    """(feature, provider) → total tier duration in ms, from the last published matrix (empty if none)."""
+    import json
+
+    from ccmatrix.settings import get_settings
+
+    path = path or get_settings().out_dir / "compatibility-matrix.json"
+    try:
+        document = json.loads(path.read_text())
+        return {(row["id"], provider): sum((t.get("duration_ms") or 0) for t in cell.get("tiers", {}).values())
+                for row in document["features"] for provider, cell in row["providers"].items()}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return {}
 
 
 def build_chord(plan: RunPlan, app):
