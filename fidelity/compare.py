@@ -200,8 +200,9 @@ def compare_run(
         notes.append(f"count_tokens not compared: client sent {len(cc)}, upstream received {len(uc)}")
     if not cm and not um:
         notes.append("no message-creating request on either side")
-    # turn-level records go through the rules too (e.g. a documented retry)
-    turn_level = [r for r in records if r.rule is None and re.fullmatch(r"(turn|count_tokens)\[\d+\]", r.path)]
+    # Records still unexplained go through the rules again with their prefixed paths, so a rule may target one
+    # kind of request (e.g. `count_tokens[*].sampling.max_tokens`); turn-level records too (a documented retry).
+    turn_level = [r for r in records if r.rule is None and r.status != "expected"]
     if turn_level:
         applied = {id(r): a for r, a in zip(turn_level, rules.apply(turn_level, provider, tier, litellm_version))}
         records = [applied.get(id(r), r) for r in records]

@@ -256,3 +256,27 @@ rules:
     applied = rs.apply([counted, turn], "bedrock_invoke", "sonnet", "1.106.2")
     assert [r.status for r in applied] == ["expected", "unexpected"]
     assert applied[0].rule == "ct-only"
+
+
+def test_count_tokens_rules_apply_within_a_run():
+    """compare_run prefixes count_tokens records; a rule naming that prefix must still match them."""
+    import base64
+    import json as _json
+
+    from fidelity import compare_run
+
+    body = {"model": "claude-sonnet-4-5-20250929-bedrock-invoke",
+            "messages": [{"role": "user", "content": [{"type": "text", "text": "count me"}]}]}
+    client = [{"method": "POST", "path": "/v1/messages/count_tokens", "headers": {"anthropic-version": "2023-06-01"},
+               "body": body}]
+    inner = {"anthropic_version": "bedrock-2023-05-31", "max_tokens": 1024, "messages": body["messages"]}
+    upstream = [{"method": "POST", "operation": "count_tokens",
+                 "path": "/model/anthropic.claude-sonnet-4-5-20250929-v1:0/count-tokens", "headers": {},
+                 "body": {"input": {"invokeModel": {"body": base64.b64encode(_json.dumps(inner).encode()).decode()}}}}]
+    rules = RuleSet.load()
+    result = compare_run(client, upstream, "bedrock_invoke", "sonnet", "1.106.2", rules,
+                         expected_upstream_model="us.anthropic.claude-sonnet-4-5-20250929-v1:0")
+    by_path = {r.path: r for r in result.records}
+    assert by_path["count_tokens[0].sampling.max_tokens"].rule == "bedrock-count-tokens-max-tokens"
+    assert by_path["count_tokens[0].sampling.max_tokens"].status == "expected"
+    assert "bedrock-count-tokens-max-tokens" in result.matched_rules
