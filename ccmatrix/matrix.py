@@ -8,19 +8,15 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from ccmatrix.manifest import Manifest, Selection
-from ccmatrix.outcomes import CellResult, Evidence, Status
+from ccmatrix.outcomes import CellResult, Status, TierResult
 
 SCHEMA_VERSION = "1"
 
 
-class TierDetail(BaseModel):
+class TierDetail(TierResult):
+    """A tier as published: the worker's TierResult, closed to unknown keys."""
+
     model_config = ConfigDict(extra="forbid")
-    status: Status
-    error: str | None = None
-    reason: str | None = None
-    duration_ms: int | None = None
-    evidence: Evidence | None = None
-    fidelity: dict[str, Any] | None = None
 
 
 class Cell(BaseModel):

@@ -1,8 +1,6 @@
 """Rows prompt_caching_5m, prompt_caching_1h, vision, pdf_input, long_context_1m: each passes on a healthy emulator
 (two providers at least) and FAILS, with the right assertion and evidence, when exactly its feature is broken.
 
-Until the rows are in manifest.yaml, `run_row` appends them to the session's manifest (same entries as the ones
-proposed for manifest.yaml), so these tests run either way.
 """
 from __future__ import annotations
 
@@ -10,50 +8,13 @@ import pytest
 
 pytestmark = pytest.mark.integration
 
-ROWS = [
-    {"id": "prompt_caching_5m", "name": "Prompt caching (5m TTL)", "check": "prompt_caching_5m"},
-    {"id": "prompt_caching_1h", "name": "Prompt caching (1h TTL)", "check": "prompt_caching_1h"},
-    {"id": "vision", "name": "Vision", "check": "vision"},
-    {"id": "pdf_input", "name": "PDF document input", "check": "pdf_input"},
-    {"id": "long_context_1m", "name": "Long context (1M)", "check": "long_context_1m", "tiers": ["sonnet"]},
-]
+from tests.integration.cell_assertions import assert_fail as _assert_fail
+from tests.integration.cell_assertions import tier_of as _tier
 
 
 @pytest.fixture(scope="module")
 def run_row(run_cell_here):
-    """run_cell_here's contract, with this module's rows present in the manifest."""
-    from ccmatrix.manifest import load_manifest, parse_manifest
-    from ccmatrix.settings import get_settings
-    from worker.cell import CellJob, run_cell
-
-    raw = load_manifest().model_dump(mode="json")
-    known = {f["id"] for f in raw["features"]}
-    raw["features"] += [row for row in ROWS if row["id"] not in known]
-    manifest = parse_manifest(raw, "test manifest")
-    counter = {"n": 0}
-
-    def run(feature: str, provider: str, tiers=("sonnet",), faults=(), **kw):
-        counter["n"] += 1
-        job = CellJob(run_id=f"mediacache{counter['n']}", feature=feature, provider=provider, tiers=list(tiers),
-                      litellm_version=manifest.litellm_version, claude_code_version=manifest.claude_code_version,
-                      manifest=manifest.model_dump(mode="json"), faults=list(faults), **kw)
-        return run_cell(job, get_settings())
-
-    return run
-
-
-def _tier(cell, tier="sonnet"):
-    return cell.tiers[tier]
-
-
-def _assert_fail(cell, *words):
-    assert cell.status.value == "fail", cell.model_dump_json(indent=1)[:3000]
-    tier = _tier(cell)
-    for word in words:
-        assert word in tier.error, tier.error
-    assert tier.evidence.assertion == tier.error
-    assert tier.evidence.upstream_calls, "a failing cell carries the upstream calls as evidence"
-    return tier
+    return run_cell_here
 
 
 PASSES = [

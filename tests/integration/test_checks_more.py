@@ -9,22 +9,9 @@ import pytest
 pytestmark = pytest.mark.integration
 
 
-def _tier(cell, tier="sonnet"):
-    return cell.tiers[tier]
-
-
-def _statuses(tier):
-    return [c.status for c in tier.evidence.upstream_calls]
-
-
-def _assert_fail(cell, *words):
-    assert cell.status.value == "fail", cell.model_dump_json(indent=1)[:3000]
-    tier = _tier(cell)
-    for word in words:
-        assert word in tier.error, tier.error
-    assert tier.evidence.assertion == tier.error
-    assert tier.evidence.upstream_calls, "a failing cell carries the upstream calls as evidence"
-    return tier
+from tests.integration.cell_assertions import assert_fail as _assert_fail
+from tests.integration.cell_assertions import statuses as _statuses
+from tests.integration.cell_assertions import tier_of as _tier
 
 
 PASSES = [
