@@ -7,6 +7,9 @@ A Fault (JSON, via `POST /_emulator/jobs` "faults" or `POST /_emulator/faults`):
   delay_s         float | null sleep before answering
   cut_stream_after int | null  stream this many events, then drop the connection mid-stream
   malformed_frame bool         emit one corrupt frame (bad JSON SSE data / bad event-stream CRC) in the stream
+  stream_error_after int | null stream this many events, then the provider's own mid-stream error and stop:
+                               SSE `event: error` (overloaded_error) for Anthropic/Vertex/Azure, an event-stream
+                               `:message-type exception` frame (serviceUnavailableException) for Bedrock
   times           int | null   how many matching requests it applies to (null = always)
   mode            str | null   a named break of ONE feature (see MODES)
   operation       str | null   restrict to one operation (e.g. "messages", "count_tokens", "converse_stream")
@@ -39,6 +42,7 @@ class Fault:
     delay_s: float | None = None
     cut_stream_after: int | None = None
     malformed_frame: bool = False
+    stream_error_after: int | None = None
     times: int | None = None
     mode: str | None = None
     operation: str | None = None
@@ -77,6 +81,7 @@ class Applied:
     delay_s: float = 0.0
     cut_stream_after: int | None = None
     malformed_frame: bool = False
+    stream_error_after: int | None = None
     modes: frozenset = frozenset()
 
     def has(self, mode: str) -> bool:
@@ -113,6 +118,8 @@ class FaultBook:
             if f.cut_stream_after is not None:
                 out.cut_stream_after = f.cut_stream_after
             out.malformed_frame = out.malformed_frame or bool(f.malformed_frame)
+            if f.stream_error_after is not None:
+                out.stream_error_after = f.stream_error_after
             if f.mode:
                 modes.add(f.mode)
         out.modes = frozenset(modes)

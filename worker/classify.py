@@ -27,6 +27,9 @@ INFRA_MESSAGE = re.compile(
     r"authentication|DeploymentNotFound|model_not_found|could not resolve host|connection refused",
     re.IGNORECASE,
 )
+# A provider failing mid-stream arrives inside an HTTP 200 (Anthropic `event: error` overloaded_error, a Bedrock
+# exception frame): the CLI reports it without a status. It is the provider's fault, and worth a retry.
+TRANSIENT_MESSAGE = re.compile(r"overloaded|service ?unavailable|throttl|too many requests|rate.?limit", re.IGNORECASE)
 RESULT_TEXT_LIMIT = 600
 
 
@@ -57,6 +60,8 @@ def judge_status(status: int | None, message: str, upstream_statuses: list[int],
         return "error", f"{INFRA_STATUS[status]}: {message[:300]}"
     if INFRA_MESSAGE.search(message):
         return "error", f"infrastructure: {message[:300]}"
+    if status is None and TRANSIENT_MESSAGE.search(message):
+        return "error", f"provider overloaded or unavailable mid-stream: {message[:300]}"
     if status is not None and status >= 500:
         if any(s >= 500 or s in INFRA_STATUS for s in upstream_statuses):
             return "error", f"provider error {max(upstream_statuses)} passed through as {status}: {message[:300]}"
@@ -95,8 +100,11 @@ def classify_run(run: CliRun, calls: list[UpstreamCall], emulated: bool) -> Tier
     if not result.is_error:
         return None
     statuses = [c.status for c in calls if c.status is not None]
-    kind, text = judge_status(result.api_error_status, (result.result or "").strip(), statuses, emulated)
-    return _outcome(kind, text, evidence, run.duration_ms, transient=result.api_error_status in TRANSIENT_STATUS)
+    message = (result.result or "").strip()
+    kind, text = judge_status(result.api_error_status, message, statuses, emulated)
+    transient = result.api_error_status in TRANSIENT_STATUS or (
+        result.api_error_status is None and bool(TRANSIENT_MESSAGE.search(message)))
+    return _outcome(kind, text, evidence, run.duration_ms, transient=transient)
 
 
 def classify_http(status: int, body: str, calls: list[UpstreamCall], emulated: bool) -> TierResult:

@@ -68,20 +68,27 @@ def json_response(call: Call, payload: dict, status: int = 200, headers: dict | 
 
 def stream_response(call: Call, frames: list[bytes], media_type: str, *, neutral: dict | None,
                     malformed: bytes | None = None, headers: dict | None = None,
-                    pace_s: float = STREAM_PACE_S) -> Response:
-    """Stream frames one by one (really separate writes), honouring cut_stream_after / malformed_frame."""
+                    pace_s: float = STREAM_PACE_S, error_frame: bytes | None = None) -> Response:
+    """Stream frames one by one (really separate writes), honouring cut_stream_after / malformed_frame /
+    stream_error_after (the provider's own mid-stream error frame, inside an HTTP 200, as real streams do)."""
     applied = call.applied
     call.done(200, neutral, stream=True)
     cut = applied.cut_stream_after
     bad_at = len(frames) // 2 if (applied.malformed_frame and malformed is not None) else None
+    error_at = applied.stream_error_after if error_frame is not None else None
     if cut is not None:
         call.rec["error"] = f"stream cut after {cut} events (fault)"
+    if error_at is not None:
+        call.rec["error"] = f"mid-stream provider error after {error_at} events (fault)"
 
     async def gen():
         try:
             for i, frame in enumerate(frames):
                 if cut is not None and i >= cut:
                     raise StreamCut(f"fault: stream cut after {cut} events")
+                if error_at is not None and i >= error_at:
+                    yield error_frame
+                    return
                 if bad_at is not None and i == bad_at:
                     yield malformed
                 yield frame

@@ -1,6 +1,8 @@
 """Bedrock runtime: error shape, SigV4 auth, model identifiers (shared by invoke and converse)."""
 from __future__ import annotations
 
+from .. import eventstream
+
 import re
 import uuid
 from urllib.parse import unquote
@@ -36,6 +38,11 @@ def error_response(err: EmulatorError) -> JSONResponse:
     if err.retry_after is not None:
         headers["retry-after"] = str(err.retry_after)
     return JSONResponse({"message": err.message}, status_code=err.status, headers=headers)
+
+
+# What a Bedrock stream carries when the service fails mid-answer: an exception frame inside the HTTP 200.
+MID_STREAM_ERROR = eventstream.exception("serviceUnavailableException",
+                                         "Bedrock is unable to process your request.")
 
 
 def authenticate(call) -> None:

@@ -55,7 +55,7 @@ class BedrockConverseDialect(Dialect):
         frames = [eventstream.event(name, data) for name, data in cc.stream_events(reply, sse._split_text, sse._split_json)]
         malformed = eventstream.event("contentBlockDelta", {"contentBlockIndex": 0, "delta": {"text": "?"}}, corrupt=True)
         return stream_response(call, frames, "application/vnd.amazon.eventstream", neutral=reply.neutral(),
-                               malformed=malformed)
+                               malformed=malformed, error_frame=bc.MID_STREAM_ERROR)
 
     def count_tokens(self, call: Call, params: dict, model: str):
         validate("CountTokens", params)

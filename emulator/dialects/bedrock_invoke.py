@@ -65,4 +65,5 @@ class BedrockInvokeDialect(Dialect):
             frames.append(eventstream.event("chunk", payload))
         malformed = eventstream.event("chunk", {"bytes": base64.b64encode(b'{"type":"ping"}').decode()}, corrupt=True)
         return stream_response(call, frames, "application/vnd.amazon.eventstream", neutral=reply.neutral(),
-                               malformed=malformed, headers={"x-amzn-bedrock-content-type": "application/json"})
+                               malformed=malformed, headers={"x-amzn-bedrock-content-type": "application/json"},
+                               error_frame=bc.MID_STREAM_ERROR)

@@ -62,8 +62,9 @@ def reply_or_stream(call: Call, reply: Reply, stream: bool):
     evs = sse.events(reply, buffer=reply.stream_hints.get("buffer", False))
     frames = [sse.encode(e, d) for e, d in evs]
     malformed = b'event: content_block_delta\ndata: {"type":"content_block_delta","index":0,"delta":{"type":"text_de\n\n'
+    error = sse.encode("error", {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}})
     return stream_response(call, frames, "text/event-stream; charset=utf-8", neutral=reply.neutral(),
-                           malformed=malformed, headers={"cache-control": "no-cache"})
+                           malformed=malformed, headers={"cache-control": "no-cache"}, error_frame=error)
 
 
 def count_reply(call: Call, n: int):

@@ -129,3 +129,25 @@ def test_proxy_boot_failure_is_an_error(run_with_settings):
         shutdown_all()  # the next test boots a normal environment
     tier = _assert_error(cell, "proxy", "ProxyBootError")
     assert "not alive" in tier.error or "exited during boot" in tier.error
+
+
+@pytest.mark.parametrize("provider", ["anthropic", "bedrock_invoke"])
+def test_a_mid_stream_provider_error_is_an_error_and_retried(run_cell_here, provider):
+    """Anthropic's `event: error` overloaded_error / Bedrock's exception frame arrive inside an HTTP 200."""
+    cell = run_cell_here("basic_messaging_streaming", provider, tiers=("haiku",),
+                         faults=[{"provider": provider, "stream_error_after": 3}])
+    tier = cell.tiers["haiku"]
+    assert cell.status.value == "error", cell.model_dump_json(indent=1)[:2000]
+    assert "mid-stream" in tier.error
+    assert tier.evidence.extra.get("attempts") == 3  # transient: retried, then reported
+
+
+def test_a_single_mid_stream_error_is_recovered(run_cell_here):
+    """Once only: the stream is retried (by the client, or our retry rule) and the tier passes — never a `fail`."""
+    cell = run_cell_here("basic_messaging_streaming", "vertex_ai", tiers=("haiku",),
+                         faults=[{"provider": "vertex_ai", "stream_error_after": 2, "times": 1}])
+    assert cell.status.value == "pass", cell.model_dump_json(indent=1)[:2000]
+    tier = cell.tiers["haiku"]
+    retried_by_us = tier.evidence.extra.get("attempts") == 2
+    retried_by_client = len([c for c in tier.evidence.upstream_calls if "Predict" in c.path]) >= 2
+    assert retried_by_us or retried_by_client
