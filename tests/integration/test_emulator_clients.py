@@ -91,8 +91,7 @@ def test_all_dialects_with_real_clients(emulator):
     assert (data / "captures" / "clients.jsonl").exists()
 
 
-@pytest.mark.skipif(not (LITELLM.exists() and CLAUDE.exists()), reason="pinned LiteLLM / Claude Code not installed under .cache/")
-def test_basic_messaging_through_litellm_and_cli(emulator, tmp_path):
+def test_basic_messaging_through_litellm_and_cli(emulator, tools, tmp_path):  # `tools` provisions them
     base, data, _ = emulator
     sa = credentials.vertex_service_account(data, base + "/token")
     port = _port()
