@@ -60,6 +60,8 @@ def cmd_run(args) -> int:
     log_dir = settings.cache_dir / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)
     stack = LocalStack(settings.cache_dir, log_dir)
+    # Ctrl-C and SIGTERM both stop everything we started (a shell may have started us with SIGINT ignored).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     try:
         broker = settings.broker_url

@@ -23,21 +23,22 @@ def wait(plan: RunPlan, app, result, on_progress: Callable[[int, int], None] | N
     ids = cell_task_ids(plan)
     started = time.monotonic()
     last = -1
-    while True:
-        done = sum(1 for task_id in ids if app.AsyncResult(task_id).ready())
-        if done != last and on_progress:
-            on_progress(done, len(ids))
-            last = done
-        if result.ready():
-            _release(app, [result.id, *ids])
-            outcome = result.result  # read the stored meta; no pub/sub subscription left behind
-            if result.successful() and isinstance(outcome, dict):
-                return outcome
-            return {"run_id": plan.run_id, "published": False, "reason": f"the callback failed: {outcome!r}"}
-        if timeout is not None and time.monotonic() - started > timeout:
-            _release(app, [result.id, *ids])
-            return {"run_id": plan.run_id, "published": False, "reason": f"gave up waiting after {timeout:.0f} s"}
-        time.sleep(poll_s)
+    try:
+        while True:
+            done = sum(1 for task_id in ids if app.AsyncResult(task_id).ready())
+            if done != last and on_progress:
+                on_progress(done, len(ids))
+                last = done
+            if result.ready():
+                outcome = result.result  # read the stored meta; no pub/sub subscription left behind
+                if result.successful() and isinstance(outcome, dict):
+                    return outcome
+                return {"run_id": plan.run_id, "published": False, "reason": f"the callback failed: {outcome!r}"}
+            if timeout is not None and time.monotonic() - started > timeout:
+                return {"run_id": plan.run_id, "published": False, "reason": f"gave up waiting after {timeout:.0f} s"}
+            time.sleep(poll_s)
+    finally:  # also on Ctrl-C: unsubscribe while the broker is still up
+        _release(app, [result.id, *ids])
 
 
 def progress_bar(stream=sys.stderr) -> Callable[[int, int], None]:
