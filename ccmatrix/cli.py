@@ -88,7 +88,7 @@ def cmd_run(args) -> int:
         return 130
     finally:
         stack.stop()
-    print(json.dumps({k: summary.get(k) for k in ("run_id", "published", "counts", "targets", "reason")
+    print(json.dumps({k: summary.get(k) for k in ("run_id", "published", "counts", "regression", "targets", "reason")
                       if k in summary}, indent=2))
     if summary.get("published"):
         print(f"matrix: {settings.out_dir / 'compatibility-matrix.json'}", file=sys.stderr)

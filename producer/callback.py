@@ -58,9 +58,11 @@ def finish(results: list[Any], run: dict[str, Any]) -> dict[str, Any]:
     except PublishRefused as error:
         summary["reason"] = f"publishing refused: {error.reason}"
         return summary
+    regression = report.regression
     summary.update(published=report.published, targets=report.targets, counts=dict(counts),
                    report=report.model_dump(mode="json"), litellm_version=litellm_version,
-                   claude_code_version=claude_version)
+                   claude_code_version=claude_version,
+                   regression=getattr(regression, "status", None) if regression is not None else None)
     return summary
 
 

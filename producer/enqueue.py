@@ -26,10 +26,12 @@ def _split(values: tuple[str, ...]) -> list[str] | None:
 @click.option("--emulator-fault", "faults", multiple=True,
               help='Emulator fault for every job, as JSON, e.g. \'{"provider":"anthropic","status":500}\'.')
 @click.option("--wait", is_flag=True, help="Wait for the run to finish and print the publishing summary.")
+@click.option("--fail-on-regression", is_flag=True,
+              help="With --wait: exit 4 when a cell went green→red or a new error appeared (for CronJobs/CI).")
 @click.option("--timeout", type=float, default=None, help="With --wait: give up after this many seconds.")
 @click.pass_context
 def enqueue(ctx, features, providers, tiers, litellm_version, claude_code_version, manifest_path, strict_fidelity,
-            faults, wait, timeout):
+            faults, wait, fail_on_regression, timeout):
     """Plan a run from the manifest and enqueue one job per (feature, provider) cell as a chord."""
     from producer.plan import RunOptions, plan_run
     from producer.submit import progress_bar, submit
@@ -51,5 +53,9 @@ def enqueue(ctx, features, providers, tiers, litellm_version, claude_code_versio
     if not wait:
         return
     summary = wait_for(plan, app, result, on_progress=progress_bar(), timeout=timeout)
-    click.echo(json.dumps(summary, indent=2, default=str))
-    ctx.exit(0 if summary.get("published") else 1)
+    click.echo(json.dumps({k: v for k, v in summary.items() if k != "report"}, indent=2, default=str))
+    if not summary.get("published"):
+        ctx.exit(1)
+    if fail_on_regression and summary.get("regression") == "regressed":
+        ctx.exit(4)
+    ctx.exit(0)

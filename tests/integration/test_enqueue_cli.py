@@ -59,3 +59,15 @@ def test_enqueue_wait_publishes_with_a_running_worker(worker_stack):
     document = json.loads((worker_stack.out_dir / "compatibility-matrix.json").read_text())
     assert document["run_id"] == summary["run_id"]
     assert document["features"][0]["providers"]["anthropic"]["tiers"]["sonnet"]["status"] == "pass"
+
+
+def test_fail_on_regression_exits_4_when_a_cell_turns_red(worker_stack):
+    args = ["enqueue", "--wait", "--fail-on-regression", "--providers", "azure", "--features",
+            "basic_messaging_non_streaming", "--tiers", "haiku", "--timeout", "600"]
+    clean = _celery(args, worker_stack.redis_url, timeout=700)
+    assert clean.returncode in (0, 4), clean.stdout + clean.stderr  # 4 only if an earlier test left it red
+    broken = _celery(args + ["--emulator-fault", '{"provider": "azure", "status": 400}'], worker_stack.redis_url,
+                     timeout=700)
+    summary = json.loads(broken.stdout[broken.stdout.index("{"):])
+    assert summary["published"] is True and summary["regression"] == "regressed"
+    assert broken.returncode == 4, broken.stdout + broken.stderr
