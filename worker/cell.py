@@ -206,13 +206,17 @@ def compact_fidelity(data: dict, limit: int = 60) -> dict:
         key = (record.get("rule"), record.get("kind"), _INDEX.sub("[*]", record.get("path", "")))
         if key in folded:
             folded[key]["count"] += 1
+            if len(folded[key]["examples"]) < 5 and record.get("path") not in folded[key]["examples"]:
+                folded[key]["examples"].append(record.get("path"))
         else:
-            folded[key] = {**record, "count": 1}
+            folded[key] = {**record, "count": 1, "examples": [record.get("path")]}
     for record in folded.values():
-        if record["count"] > 1:
+        if record["count"] > 1 and len(set(record["examples"])) > 1:
             record["path"] = _INDEX.sub("[*]", record["path"])
             record.pop("before", None)
             record.pop("after", None)
+        else:
+            record.pop("examples", None)
     data["records"] = unexpected[:limit] + list(folded.values())
     if len(unexpected) > limit:
         data.setdefault("notes", []).append(f"{len(unexpected) - limit} more unexpected records not shown")
