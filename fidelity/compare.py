@@ -153,6 +153,39 @@ def request_kind(capture: dict[str, Any], side: str) -> str | None:
     return None
 
 
+def _shape(capture: dict[str, Any], dialect: str) -> tuple | None:
+    """What survives any translation of a request: how many messages and tools it carries."""
+    try:
+        u = decode(capture, dialect)
+    except Exception:
+        return None
+    return (len(u.messages), len(u.tools))
+
+
+def _pair_turns(cm: list[dict], um: list[dict], provider: str) -> list[tuple[int | None, int | None]]:
+    """Pair client and upstream message requests in order. When the counts differ (the gateway refused or
+    answered a request itself, or retried one), a request whose shape (messages, tools) matches no later request
+    on the other side is left unpaired instead of shifting every later pair."""
+    if len(cm) == len(um):
+        return [(i, i) for i in range(len(cm))]
+    cs = [_shape(c, "anthropic") for c in cm]
+    us = [_shape(u, dialect_for(provider)) for u in um]
+    pairs: list[tuple[int | None, int | None]] = []
+    i = j = 0
+    while i < len(cm) and j < len(um):
+        if cs[i] == us[j] or cs[i] is None or us[j] is None:
+            pairs.append((i, j))
+            i, j = i + 1, j + 1
+        elif us[j] in cs[i + 1:]:
+            pairs.append((i, None))  # this client request never reached the provider
+            i += 1
+        else:
+            pairs.append((None, j))  # the gateway sent something the client did not (a retry, a sub-request)
+            j += 1
+    pairs += [(k, None) for k in range(i, len(cm))] + [(None, k) for k in range(j, len(um))]
+    return pairs
+
+
 def _summary(capture: dict[str, Any]) -> dict[str, Any]:
     return {"method": capture.get("method"), "path": capture.get("path")}
 
@@ -179,14 +212,15 @@ def compare_run(
     def prefixed(prefix: str, recs: list[DiffRecord]) -> list[DiffRecord]:
         return [r.model_copy(update={"path": f"{prefix}.{r.path}"}) for r in recs]
 
-    for i in range(max(len(cm), len(um))):
-        if i < len(cm) and i < len(um):
-            recs = _compare_records(cm[i], um[i], provider, tier, litellm_version, rules, expected_upstream_model)
+    for i, (ci, ui) in enumerate(_pair_turns(cm, um, provider)):
+        if ci is not None and ui is not None:
+            recs = _compare_records(cm[ci], um[ui], provider, tier, litellm_version, rules, expected_upstream_model)
             records.extend(prefixed(f"turn[{i}]", recs))
-        elif i < len(cm):
-            records.append(DiffRecord(path=f"turn[{i}]", kind="lost", before=_summary(cm[i])))
+        elif ci is not None:
+            records.append(DiffRecord(path=f"turn[{i}]", kind="lost", before=_summary(cm[ci]),
+                                      reason="this client request never reached the provider"))
         else:
-            records.append(DiffRecord(path=f"turn[{i}]", kind="added", after=_summary(um[i])))
+            records.append(DiffRecord(path=f"turn[{i}]", kind="added", after=_summary(um[ui])))
     if cc and uc:
         for i in range(max(len(cc), len(uc))):
             if i < len(cc) and i < len(uc):

@@ -280,3 +280,26 @@ def test_count_tokens_rules_apply_within_a_run():
     assert by_path["count_tokens[0].sampling.max_tokens"].rule == "bedrock-count-tokens-max-tokens"
     assert by_path["count_tokens[0].sampling.max_tokens"].status == "expected"
     assert "bedrock-count-tokens-max-tokens" in result.matched_rules
+
+
+def test_a_client_request_the_gateway_refused_does_not_shift_later_turns():
+    """Three client requests, the middle one (a different shape) never reached the provider."""
+    from fidelity import compare_run
+
+    def cap(messages, tools):
+        body = {"model": "claude-sonnet-4-5-20250929-anthropic", "max_tokens": 64,
+                "messages": messages, "tools": tools}
+        return {"method": "POST", "path": "/v1/messages", "headers": {"anthropic-version": "2023-06-01"},
+                "body": body}
+
+    tool = lambda n: {"name": n, "description": n, "input_schema": {"type": "object"}}  # noqa: E731
+    first = cap([{"role": "user", "content": "hi"}], [tool("Bash"), tool("Read")])
+    refused = cap([{"role": "user", "content": "search"}], [{"type": "web_search_20250305", "name": "web_search"}])
+    third = cap([{"role": "user", "content": "hi"}, {"role": "assistant", "content": "ok"},
+                 {"role": "user", "content": "again"}], [tool("Bash"), tool("Read")])
+    upstream = [dict(first, operation="messages"), dict(third, operation="messages")]
+    result = compare_run([first, refused, third], upstream, "anthropic", "sonnet", "1.106.2", RuleSet.load())
+    lost = [r for r in result.records if r.path == "turn[1]"]
+    assert lost and lost[0].kind == "lost"
+    # the third client request was compared with the second upstream one: no spurious message differences
+    assert not [r for r in result.records if r.path.startswith("turn[2].messages")], result.records
