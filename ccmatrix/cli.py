@@ -72,7 +72,7 @@ def cmd_run(args) -> int:
             os.environ["CCMATRIX_RESULT_BACKEND"] = broker
         env = dict(os.environ)
         concurrency = args.concurrency or settings.worker_concurrency
-        stack.start_worker(env, concurrency)
+        worker = stack.start_worker(env, concurrency)
         print(f"started a celery worker (concurrency {concurrency}); logs in {log_dir}", file=sys.stderr)
         get_settings.cache_clear()
         from producer.app import make_app
@@ -82,7 +82,15 @@ def cmd_run(args) -> int:
 
         result = submit(plan, app)
         print(f"run {plan.run_id}: {len(plan.jobs)} cells", file=sys.stderr)
-        summary = wait(plan, app, result, on_progress=progress_bar(), timeout=args.timeout)
+        log_file = log_dir / "ccmatrix-local.log"
+
+        def worker_alive() -> str | None:
+            if worker.poll() is None:
+                return None
+            tail = "\n".join(log_file.read_text(errors="replace").splitlines()[-15:]) if log_file.exists() else ""
+            return f"the local worker exited with {worker.returncode}; last lines of {log_file}:\n{tail}"
+
+        summary = wait(plan, app, result, on_progress=progress_bar(), timeout=args.timeout, alive=worker_alive)
     except KeyboardInterrupt:
         print("\ninterrupted: stopping what was started", file=sys.stderr)
         return 130

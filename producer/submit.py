@@ -18,7 +18,7 @@ def cell_task_ids(plan: RunPlan) -> list[str]:
 
 
 def wait(plan: RunPlan, app, result, on_progress: Callable[[int, int], None] | None = None,
-         timeout: float | None = None, poll_s: float = 1.0) -> dict:
+         timeout: float | None = None, poll_s: float = 1.0, alive: Callable[[], str | None] | None = None) -> dict:
     """Block until the callback finishes; report (cells done, total) as cells complete."""
     ids = cell_task_ids(plan)
     started = time.monotonic()
@@ -36,6 +36,9 @@ def wait(plan: RunPlan, app, result, on_progress: Callable[[int, int], None] | N
                 return {"run_id": plan.run_id, "published": False, "reason": f"the callback failed: {outcome!r}"}
             if timeout is not None and time.monotonic() - started > timeout:
                 return {"run_id": plan.run_id, "published": False, "reason": f"gave up waiting after {timeout:.0f} s"}
+            problem = alive() if alive else None  # e.g. the local worker died: nothing will ever finish the run
+            if problem:
+                return {"run_id": plan.run_id, "published": False, "reason": problem}
             time.sleep(poll_s)
     finally:  # also on Ctrl-C: unsubscribe while the broker is still up
         _release(app, [result.id, *ids])

@@ -68,3 +68,25 @@ def test_ctrl_c_stops_everything_it_started(tools, tmp_path):
     left = [(p, _cmdline(p)) for p in seen if _running(p)]
     assert not left, left
     assert not (tmp_path / "out" / "compatibility-matrix.json").exists(), "an interrupted run publishes nothing"
+
+
+def test_a_dead_local_worker_ends_the_run_with_a_reason(tools, tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CCMATRIX_")}
+    env["CCMATRIX_OUT_DIR"] = str(tmp_path / "out")
+    env["CCMATRIX_CACHE_DIR"] = str(ROOT / ".cache")
+    run = subprocess.Popen([sys.executable, "-m", "ccmatrix.cli", "run", "--features", "tool_use"], cwd=ROOT, env=env,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    worker = None
+    while worker is None:
+        assert run.poll() is None and time.monotonic() < deadline
+        workers = [p for p in _descendants(run.pid) if "celery" in _cmdline(p) and "worker" in _cmdline(p)]
+        # the worker's main process is the one whose parent is `ccmatrix run` itself
+        worker = next((p for p in workers if p in {c for c in _descendants(run.pid)} and
+                       int(Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()[1]) == run.pid), None)
+        time.sleep(0.2)
+    time.sleep(2)
+    os.kill(worker, signal.SIGKILL)
+    out, err = run.communicate(timeout=120)
+    assert run.returncode == 1, err[-2000:]
+    assert "the local worker exited" in out
