@@ -39,6 +39,8 @@ class Settings(BaseSettings):
     proxy_docker_network: str = "auto"
     network_isolation: str = "auto"  # auto (on when root and unshare work) | on | off
     cli_timeout_s: float = 180.0
+    # Keep each job's captures (emulator and recorder) and the per-process run directories after use (debugging).
+    keep_run_files: bool = False
     proxy_boot_timeout_s: float = 120.0
     job_time_limit_s: int = 1800
     cli_max_retries: int = 0

@@ -69,6 +69,13 @@ class CaptureStore:
         with open(self.dir / f"{name}.jsonl", "a") as fh:
             fh.write(json.dumps(rec, default=str) + "\n")
 
+    def forget(self, job_id: str) -> int:
+        """Drop a job's captures from memory and disk; returns how many there were."""
+        before = len(self.records)
+        self.records = [r for r in self.records if r["job_id"] != job_id]
+        (self.dir / f"{_safe(job_id)}.jsonl").unlink(missing_ok=True)
+        return before - len(self.records)
+
     def query(self, job_id: str | None) -> list[dict]:
         if job_id is None:
             return list(self.records)

@@ -44,6 +44,11 @@ async def handle(state, request: Request, sub: str):
     if sub == "captures" and method == "GET":
         job = request.query_params.get("job_id")
         return JSONResponse({"captures": state.captures.query(job)})
+    if sub == "captures" and method == "DELETE":  # a long-lived emulator forgets finished jobs (memory and disk)
+        job = request.query_params.get("job_id")
+        if not job:
+            return _bad("job_id is required")
+        return JSONResponse({"ok": True, "forgotten": state.captures.forget(job)})
     if sub == "faults" and method == "POST":
         try:
             fault = Fault.from_json(json.loads(await request.body() or b"{}"))

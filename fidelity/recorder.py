@@ -229,6 +229,14 @@ class Recorder:
             if not job:
                 return await _json(send, 400, {"error": "job_id is required"})
             return await _json(send, 200, {"captures": self.load(safe_job(job))})
+        if path == "/_recorder/captures" and method == "DELETE":  # forget a finished job (memory and disk)
+            job = (q.get("job_id") or [None])[0]
+            if not job:
+                return await _json(send, 400, {"error": "job_id is required"})
+            job = safe_job(job)
+            forgotten = len(self.captures.pop(job, []))
+            (self.data_dir / "client" / f"{job}.jsonl").unlink(missing_ok=True)
+            return await _json(send, 200, {"forgotten": forgotten})
         return await _json(send, 404, {"error": f"no control endpoint {method} {path}"})
 
     def load(self, job: str) -> list[dict[str, Any]]:

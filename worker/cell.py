@@ -161,6 +161,8 @@ def _run_tier(job: CellJob, settings: Settings, env, proxy, check: Check, manife
     except Exception as error:
         log.exception("tier %s of %s/%s crashed", tier, job.feature, job.provider)
         outcome = TierResult.errored(f"check crashed: {type(error).__name__}: {error}"[:1500])
+    finally:
+        env.end_job(job_id)
     if outcome.duration_ms is None:
         outcome.duration_ms = int((time.monotonic() - tier_started) * 1000)
     return outcome

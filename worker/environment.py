@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import atexit
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -94,6 +95,21 @@ class JobEnvironment:
         self.emulator = self.recorder = None
         self.sandbox.stop()
         self.started = False
+        if not self.settings.keep_run_files:
+            shutil.rmtree(self.root, ignore_errors=True)  # configs, logs, captures: a daily worker must not grow
+
+    def end_job(self, job_id: str) -> None:
+        """Forget a finished tier run's captures (memory and disk) unless asked to keep them."""
+        if self.settings.keep_run_files or self.real:
+            return
+        for service, path in (("emulator", "/_emulator/captures"), ("recorder", "/_recorder/captures")):
+            if service == "recorder" and not self.fidelity:
+                continue
+            try:
+                with self.sandbox.client(service, timeout=5) as client:
+                    client.delete(path, params={"job_id": job_id})
+            except httpx.HTTPError:
+                pass
 
     # --- per job ---------------------------------------------------------------------------------
     def proxy(self, manifest: Manifest, litellm_version: str, extra_params: dict | None = None) -> RunningProxy:

@@ -33,3 +33,16 @@ def test_strict_fidelity_fails_the_cell(run_cell_here):
     cell = run_cell_here("basic_messaging_streaming", "anthropic", proxy_params=DROP_METADATA, strict_fidelity=True)
     assert cell.status.value == "fail"
     assert "metadata.user_id" in cell.tiers["sonnet"].error
+
+
+def test_finished_jobs_are_forgotten_so_a_long_lived_worker_does_not_grow(run_cell_here):
+    from ccmatrix.settings import get_settings
+    from worker.environment import environment_for
+
+    run_cell_here("basic_messaging_streaming", "azure", tiers=("haiku",))
+    env = environment_for(get_settings(), real=False)
+    with env.sandbox.client("emulator") as client:
+        left = client.get("/_emulator/captures").json()["captures"]
+    assert left == [], [c["job_id"] for c in left][:5]
+    assert not list((env.root / "emulator" / "captures").glob("*.jsonl"))
+    assert not list((env.root / "recorder" / "client").glob("*.jsonl"))

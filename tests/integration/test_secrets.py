@@ -26,6 +26,7 @@ def test_real_key_stays_out_of_results_logs_and_publications(tools, tmp_path):
 
     manifest = load_manifest()
     settings = get_settings().model_copy(update={"anthropic_api_key": SecretStr(SECRET), "tier_retries": 0,
+                                                 "keep_run_files": True,
                                                  "proxy_boot_timeout_s": 120})
     assert "anthropic" in settings.real_providers()
     assert SECRET not in repr(settings) and SECRET not in str(settings.model_dump())
