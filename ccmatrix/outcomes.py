@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from enum import Enum
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -15,10 +15,34 @@ class Status(str, Enum):
     NOT_TESTED = "not_tested"
 
 
+# Who is to blame for a tier that did not pass (None for a pass):
+#   gateway        the gateway sent what the provider refuses, called nothing, or answered wrongly  (status fail)
+#   provider       the provider itself failed: overloaded, rate limited, 5xx, mid-stream error        (status error)
+#   infrastructure our side: provisioning, proxy boot, sandbox, timeouts, time limits, credentials    (status error)
+#   emulator_gap   the emulator could not judge the request (a route, model or field it does not know) (status error)
+#   client         the CLI itself broke (no result, crashed)                                          (status error)
+Cause = Literal["gateway", "provider", "infrastructure", "emulator_gap", "client"]
+CAUSES: tuple[str, ...] = ("gateway", "provider", "infrastructure", "emulator_gap", "client")
+
+# What the emulator says about each answer it gave (recorded in its capture as `cause`):
+#   ok, injected (a fault the run asked for), refused (the request broke the provider's contract),
+#   emulator_gap (a request the emulator cannot judge).
+UPSTREAM_CAUSES: tuple[str, ...] = ("ok", "injected", "refused", "emulator_gap")
+
+
 class UpstreamCall(BaseModel):
     method: str
     path: str
     status: int | None = None
+    cause: str | None = None  # the emulator's tag (UPSTREAM_CAUSES); None against a real provider
+    reason: str | None = None  # the emulator's reason for a refusal or a gap
+
+
+class GatewayResponse(BaseModel):
+    """What the gateway itself answered the client (status and body, truncated, secrets masked)."""
+
+    status: int
+    body: str | None = None
 
 
 class Evidence(BaseModel):
@@ -29,6 +53,8 @@ class Evidence(BaseModel):
     upstream_calls: list[UpstreamCall] = Field(default_factory=list)
     assertion: str | None = None  # the assertion that failed, if any
     findings: list[str] = Field(default_factory=list)  # e.g. egress attempts blocked by the sandbox
+    gateway_response: GatewayResponse | None = None  # the gateway's own answer when it answered an error
+    decisive: list[str] = Field(default_factory=list)  # the decisive assertions that ran (a pass needs them all)
     extra: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -36,6 +62,7 @@ class TierResult(BaseModel):
     status: Status
     error: str | None = None
     reason: str | None = None
+    cause: Cause | None = None  # who is to blame when the tier did not pass (see CAUSES)
     duration_ms: int | None = None
     evidence: Evidence | None = None
     fidelity: dict[str, Any] | None = None
@@ -46,10 +73,12 @@ class TierResult(BaseModel):
 
     @classmethod
     def failed(cls, error: str, **kw: Any) -> "TierResult":
+        kw.setdefault("cause", "gateway")
         return cls(status=Status.FAIL, error=error, **kw)
 
     @classmethod
     def errored(cls, reason: str, **kw: Any) -> "TierResult":
+        kw.setdefault("cause", "infrastructure")
         return cls(status=Status.ERROR, error=reason, **kw)
 
     @classmethod
@@ -57,8 +86,9 @@ class TierResult(BaseModel):
         return cls(status=Status.NOT_APPLICABLE, reason=reason)
 
     @classmethod
-    def not_tested(cls, reason: str) -> "TierResult":
-        return cls(status=Status.NOT_TESTED, reason=reason)
+    def not_tested(cls, reason: str, **kw: Any) -> "TierResult":
+        kw.setdefault("cause", "infrastructure")  # our harness could not conclude (never the gateway's fault)
+        return cls(status=Status.NOT_TESTED, reason=reason, **kw)
 
 
 class CellResult(BaseModel):

@@ -11,6 +11,7 @@ import traceback
 from functools import lru_cache
 from typing import Any
 
+from celery.exceptions import SoftTimeLimitExceeded
 from pydantic import BaseModel, Field
 
 from ccmatrix.manifest import Manifest, alias_for, parse_manifest
@@ -43,6 +44,7 @@ class CellJob(BaseModel):
 class CellOutcome(CellResult):
     litellm_version: str | None = None
     claude_code_version: str | None = None
+    upstream: str | None = None  # "emulator" | "real": how this cell's provider column ran
 
 
 @lru_cache(maxsize=8)
@@ -55,25 +57,45 @@ def _claude_version(path: str) -> str:
 def run_cell(job: CellJob, settings: Settings | None = None) -> CellOutcome:
     started = time.monotonic()
     settings = settings or get_settings()
+    done: dict[str, TierResult] = {}  # tiers finished so far: kept when the job hits its time limit
     try:
-        result = _run_cell(job, settings)
+        result = _run_cell(job, settings, done)
+    except SoftTimeLimitExceeded:
+        # Celery's soft limit: what finished stands, the rest is an infrastructure error, and the chord goes on.
+        limit = settings.job_time_limit_s
+        log.warning("cell %s/%s hit its time limit after %s", job.feature, job.provider, sorted(done))
+        tiers = {t: done.get(t) or TierResult.errored(f"time limit: the job did not finish within its "
+                                                      f"{limit} s limit (this tier never completed)")
+                 for t in job.tiers}
+        result = CellOutcome(**cell_from_tiers(job.feature, job.provider, tiers).model_dump())
     except Exception as error:  # the last line of defence: a job never raises into the chord
         log.exception("cell %s/%s crashed", job.feature, job.provider)
         reason = f"{type(error).__name__}: {error}"
         tiers = {t: TierResult.errored(f"worker crashed: {reason}"[:1500]) for t in job.tiers}
         result = CellOutcome(**cell_from_tiers(job.feature, job.provider, tiers).model_dump())
         result.error = f"worker crashed: {reason}"[:1500] + "\n" + traceback.format_exc(limit=3)[-800:]
+    if result.upstream is None:
+        result.upstream = _upstream_of(job, settings)
     result.duration_ms = int((time.monotonic() - started) * 1000)
     return result
 
 
-def _run_cell(job: CellJob, settings: Settings) -> CellOutcome:
+def _upstream_of(job: CellJob, settings: Settings) -> str | None:
+    try:
+        route = parse_manifest(job.manifest, "job manifest").provider(job.provider).route
+    except Exception:
+        return None
+    return "real" if route in settings.real_providers() else "emulator"
+
+
+def _run_cell(job: CellJob, settings: Settings, tiers: dict[str, TierResult]) -> CellOutcome:
     from worker.environment import EnvironmentError_, environment_for
 
     manifest: Manifest = parse_manifest(job.manifest, "job manifest")
     feature = manifest.feature(job.feature)
     provider = manifest.provider(job.provider)
-    versions = {"litellm_version": None, "claude_code_version": None}
+    real = provider.route in settings.real_providers()
+    versions = {"litellm_version": None, "claude_code_version": None, "upstream": "real" if real else "emulator"}
 
     def finish(tiers: dict[str, TierResult]) -> CellOutcome:
         cell = cell_from_tiers(job.feature, job.provider, tiers)
@@ -84,7 +106,6 @@ def _run_cell(job: CellJob, settings: Settings) -> CellOutcome:
     row_tiers = manifest.feature_tiers(feature)
     if provider.id in feature.not_applicable:
         return finish({t: TierResult.not_applicable(feature.not_applicable[provider.id]) for t in wanted})
-    tiers: dict[str, TierResult] = {}
     runnable = []
     for tier in wanted:
         if tier not in row_tiers:
@@ -95,7 +116,6 @@ def _run_cell(job: CellJob, settings: Settings) -> CellOutcome:
         return finish(tiers)
 
     check: Check = load_check(feature.check)
-    real = provider.route in settings.real_providers()
     if check.needs_emulator and real:
         for tier in runnable:
             tiers[tier] = TierResult.not_tested("this check needs the emulator's upstream capture")
@@ -158,6 +178,8 @@ def _run_tier(job: CellJob, settings: Settings, env, proxy, check: Check, manife
         if env.fidelity:
             judge_fidelity(outcome, env, job, job_id, provider, tier,
                            strict=job.strict_fidelity or settings.strict_fidelity)
+    except SoftTimeLimitExceeded:
+        raise  # the job's time limit: run_cell turns the unfinished tiers into errors
     except Exception as error:
         log.exception("tier %s of %s/%s crashed", tier, job.feature, job.provider)
         outcome = TierResult.errored(f"check crashed: {type(error).__name__}: {error}"[:1500])
