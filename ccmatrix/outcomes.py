@@ -43,6 +43,7 @@ class GatewayResponse(BaseModel):
 
     status: int
     body: str | None = None
+    source: str | None = None  # recorder (between the CLI and the gateway) | cli (its API Error line) | direct
 
 
 class Evidence(BaseModel):

@@ -10,7 +10,7 @@ from .decoders import DecodeError, decode, split_path
 from .diff import DiffRecord, brief, diff
 from .rules import RuleSet
 
-Verdict = Literal["clean", "expected-only", "unexpected"]
+Verdict = Literal["clean", "expected-only", "unexpected", "unknown"]
 
 # provider id (manifest column) → upstream dialect
 PROVIDER_DIALECTS = {
@@ -232,8 +232,14 @@ def compare_run(
                 records.append(DiffRecord(path=f"count_tokens[{i}]", kind="added", after=_summary(uc[i])))
     elif cc or uc:
         notes.append(f"count_tokens not compared: client sent {len(cc)}, upstream received {len(uc)}")
-    if not cm and not um:
-        notes.append("no message-creating request on either side")
+    if not (cm or cc) or not (um or uc):
+        # Nothing to compare on one side: no verdict can be drawn, and "clean" would be a lie.
+        side = ("the client side (the recorder captured no request)" if not (cm or cc)
+                else "the provider side (no request reached the provider)")
+        if not (cm or cc) and not (um or uc):
+            side = "either side"
+        return FidelityResult(verdict="unknown", records=records, turns=0,
+                              notes=notes + [f"nothing captured on {side}: fidelity not judged"])
     # Records still unexplained go through the rules again with their prefixed paths, so a rule may target one
     # kind of request (e.g. `count_tokens[*].sampling.max_tokens`); turn-level records too (a documented retry).
     turn_level = [r for r in records if r.rule is None and r.status != "expected"]

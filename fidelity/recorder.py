@@ -52,6 +52,39 @@ def mask_headers(headers: list[tuple[str, str]]) -> dict[str, str]:
     return out
 
 
+class _ErrorKeeper:
+    """Keeps what the gateway answered when it answered an error: the body of a non-2xx response, or the
+    `event: error` frame of a stream that failed inside an HTTP 200 (bounded; nothing kept for good answers)."""
+
+    LIMIT = 4096
+
+    def __init__(self, status: int, content_type: str) -> None:
+        self.status = status
+        self.stream = "event-stream" in content_type
+        self.buf = bytearray()
+        self.error_frame: bytes | None = None
+        self.tail = b""
+
+    def feed(self, chunk: bytes, encoding: str | None) -> None:
+        if encoding and encoding != "identity":
+            return  # compressed: not worth decoding here
+        if self.status >= 400:
+            if len(self.buf) < self.LIMIT:
+                self.buf += chunk[: self.LIMIT - len(self.buf)]
+        elif self.stream and self.error_frame is None:
+            window = self.tail + chunk
+            at = window.find(b"event: error")
+            if at >= 0:
+                self.error_frame = window[at:at + self.LIMIT]
+            self.tail = window[-64:]
+
+    def text(self) -> str | None:
+        data = bytes(self.buf) if self.status >= 400 else self.error_frame
+        if not data:
+            return None
+        return data.decode("utf-8", "replace")
+
+
 def parse_body(raw: bytes) -> Any:
     if not raw:
         return None
@@ -162,11 +195,13 @@ class Recorder:
             self._finish(cap, 502, t0, error=str(e))
             return
         status = resp.status_code
+        keep = _ErrorKeeper(status, resp.headers.get("content-type", ""))
         try:
             out_headers = [(k, v) for k, v in resp.headers.raw if k.decode("latin-1").lower() not in HOP_BY_HOP]
             await send({"type": "http.response.start", "status": status, "headers": out_headers})
             async for chunk in resp.aiter_raw():
                 if chunk:
+                    keep.feed(chunk, resp.headers.get("content-encoding"))
                     await send({"type": "http.response.body", "body": chunk, "more_body": True})
             await send({"type": "http.response.body", "body": b"", "more_body": False})
         except (httpx.HTTPError, OSError) as e:
@@ -174,6 +209,8 @@ class Recorder:
             raise
         finally:
             await resp.aclose()
+            if keep.text() is not None:
+                cap["response_error"] = keep.text()  # the gateway's own words when it answered an error
         self._finish(cap, status, t0)
 
     def _finish(self, cap: dict[str, Any], status: int, t0: float, error: str | None = None) -> None:

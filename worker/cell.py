@@ -150,6 +150,16 @@ def _run_cell(job: CellJob, settings: Settings, tiers: dict[str, TierResult]) ->
     return result
 
 
+def _secret_values(settings: Settings) -> list[str]:
+    values = []
+    for name in ("anthropic_api_key", "aws_access_key_id", "aws_secret_access_key", "aws_session_token",
+                 "azure_api_key"):
+        value = getattr(settings, name, None)
+        if value is not None:
+            values.append(value.get_secret_value())
+    return values
+
+
 def _retryable(outcome: TierResult) -> bool:
     return outcome.status == Status.ERROR and bool(outcome.evidence and outcome.evidence.extra.get("retryable"))
 
@@ -170,8 +180,10 @@ def _run_tier(job: CellJob, settings: Settings, env, proxy, check: Check, manife
             upstream_reader=lambda j=job_id: env.captures(j), set_faults=env.set_faults,
             direct_service="recorder" if env.fidelity else "proxy",
             direct_prefix=f"/_job/{job_id}" if env.fidelity else "",
+            client_reader=lambda j=job_id: env.client_captures(j), decisive=tuple(check.decisive),
+            secrets=(proxy.master_key, *_secret_values(settings)),
         )
-        outcome = check.run(ctx)
+        outcome = ctx.finalize(check.run(ctx))
         if outcome.evidence is not None and ctx.cli_runs:
             outcome.evidence.extra["cli_cpu_s"] = round(sum(r.cpu_s for r in ctx.cli_runs), 3)
             outcome.evidence.extra["cli_ms"] = sum(r.duration_ms for r in ctx.cli_runs)
@@ -190,27 +202,34 @@ def _run_tier(job: CellJob, settings: Settings, env, proxy, check: Check, manife
     return outcome
 
 
-VERDICT_ORDER = ["clean", "expected-only", "unexpected"]
+VERDICT_ORDER = ["clean", "expected-only", "unknown", "unexpected"]  # best to worst
 
 
 def judge_fidelity(outcome: TierResult, env, job: CellJob, job_id: str, provider, tier: str, strict: bool) -> None:
-    """Diff what the CLI sent against what the provider received; attach it; fail the tier if strict and unexpected."""
+    """Diff what the CLI sent against what the provider received; attach it. Nothing captured on a side, or a
+    comparison that crashed, is `unknown` with the reason — never `clean`. Strict mode fails a passing tier whose
+    verdict is `unexpected` or `unknown`."""
     if outcome.status in (Status.ERROR, Status.NOT_APPLICABLE, Status.NOT_TESTED):
         return
-    from fidelity import RuleSet, compare_run
+    from fidelity import compare_run
 
     try:
         result = compare_run(env.client_captures(job_id), env.captures(job_id), provider=provider.id, tier=tier,
                              litellm_version=job.litellm_version, rules=_rules(),
                              expected_upstream_model=provider.models.get(tier))
-    except Exception as error:  # fidelity must never break the functional verdict
-        outcome.fidelity = {"verdict": "unknown", "notes": [f"fidelity comparison failed: {error}"[:500]]}
-        return
-    outcome.fidelity = compact_fidelity(result.model_dump(mode="json"))
-    if strict and result.verdict == "unexpected" and outcome.status == Status.PASS:
-        paths = ", ".join(r.path for r in result.unexpected[:8])
+        outcome.fidelity = compact_fidelity(result.model_dump(mode="json"))
+        verdict = result.verdict
+        detail = (", ".join(r.path for r in result.unexpected[:8]) if verdict == "unexpected"
+                  else "; ".join(result.notes)[:300])
+    except Exception as error:  # fidelity must never break the functional verdict (strict mode aside)
+        log.exception("fidelity comparison failed for %s", job_id)
+        verdict, detail = "unknown", f"fidelity comparison failed: {type(error).__name__}: {error}"[:500]
+        outcome.fidelity = {"verdict": "unknown", "notes": [detail]}
+    if strict and verdict in ("unexpected", "unknown") and outcome.status == Status.PASS:
         outcome.status = Status.FAIL
-        outcome.error = f"strict fidelity: unexpected translation differences at {paths}"
+        outcome.cause = "gateway"  # strict mode: what cannot be shown faithful counts against the gateway
+        outcome.error = (f"strict fidelity: unexpected translation differences at {detail}" if verdict == "unexpected"
+                         else f"strict fidelity: fidelity could not be judged: {detail}")
         if outcome.evidence is not None:
             outcome.evidence.assertion = outcome.error
 

@@ -9,10 +9,12 @@ from typing import Any, Callable
 import httpx
 
 from ccmatrix.manifest import Feature, Provider
-from ccmatrix.outcomes import TierResult, UpstreamCall
+from ccmatrix.outcomes import Evidence, GatewayResponse, Status, TierResult, UpstreamCall
 from ccmatrix.settings import Settings
 from worker.classify import classify_run, evidence_for
 from worker.driver import CliRun, run_cli
+
+GATEWAY_BODY_LIMIT = 2048
 
 
 @dataclass
@@ -32,8 +34,13 @@ class CheckContext:
     set_faults: Callable[[list[dict]], None]
     direct_service: str = "proxy"  # where direct requests go: the proxy, or the fidelity recorder in front of it
     direct_prefix: str = ""  # e.g. /_job/<id> so the recorder tags the request with this tier run
+    client_reader: Callable[[], list[dict]] = lambda: []  # what the CLI/direct requests got from the gateway
+    decisive: tuple[str, ...] = ()  # the check's decisive assertions: a pass needs every one of them to have run
+    secrets: tuple[str, ...] = ()  # values masked wherever evidence quotes the gateway
     started: float = field(default_factory=time.time)
     cli_runs: list[CliRun] = field(default_factory=list)
+    ran: list[str] = field(default_factory=list)  # decisive assertions that ran (and held)
+    skipped: list[str] = field(default_factory=list)  # supporting upstream assertions not run (no capture)
     _captures: list[dict] | None = field(default=None, repr=False)  # cached until the next request we cause
 
     # --- driving ---------------------------------------------------------------------------------
@@ -64,8 +71,80 @@ class CheckContext:
         return [c for c in self._captures if operation is None or c.get("operation") == operation]
 
     def calls(self) -> list[UpstreamCall]:
-        return [UpstreamCall(method=c.get("method", "?"), path=c.get("path", "?"), status=c.get("status"))
+        return [UpstreamCall(method=c.get("method", "?"), path=c.get("path", "?"), status=c.get("status"),
+                             cause=c.get("cause"), reason=(c.get("cause_reason") or None) and
+                             self.mask(str(c.get("cause_reason")))[:500])
                 for c in self.upstream()]
+
+    # --- decisive assertions -----------------------------------------------------------------------
+    @property
+    def sees_upstream(self) -> bool:
+        """True when the provider's side can be read (the emulator's capture); False against a real provider."""
+        return self.emulated
+
+    def asserted(self, *names: str) -> None:
+        """Record decisive assertions that ran and held (call it after the assertion, on the passing path)."""
+        for name in names:
+            if name not in self.ran:
+                self.ran.append(name)
+
+    def supporting(self, name: str) -> bool:
+        """Whether a supporting assertion on the upstream capture can run; records it as skipped when not."""
+        if self.sees_upstream:
+            return True
+        self.skipped.append(name)
+        return False
+
+    def gateway_response(self) -> GatewayResponse | None:
+        """The gateway's own answer to the last client request it answered with an error (from the recorder)."""
+        try:
+            captures = self.client_reader()
+        except Exception:  # evidence only: never let it change a verdict
+            return None
+        for capture in reversed(captures):
+            if capture.get("method") == "HEAD":
+                continue
+            status = capture.get("status")
+            body = capture.get("response_error")
+            if (isinstance(status, int) and status >= 400) or body:
+                return GatewayResponse(status=status if isinstance(status, int) else 0,
+                                       body=self.mask(body or "")[:GATEWAY_BODY_LIMIT] or None, source="recorder")
+        return None
+
+    def mask(self, text: str) -> str:
+        for secret in self.secrets:
+            if secret and len(secret) >= 6:
+                text = text.replace(secret, "***")
+        return text
+
+    def finalize(self, outcome: TierResult) -> TierResult:
+        """One place for what every outcome carries, whatever path a check took to it: egress findings, the
+        gateway's own answer when it answered an error, the decisive assertions that ran — and no pass without
+        all of them."""
+        if outcome.evidence is None:
+            outcome.evidence = Evidence(upstream_calls=self.calls())
+        evidence = outcome.evidence
+        for finding in self.findings():
+            if finding not in evidence.findings:
+                evidence.findings.append(finding)
+        if outcome.status in (Status.FAIL, Status.ERROR):
+            recorded = self.gateway_response()
+            if recorded is not None and (evidence.gateway_response is None or evidence.gateway_response.source != "direct"
+                                         or recorded.status == evidence.gateway_response.status):
+                evidence.gateway_response = recorded
+            if evidence.gateway_response is not None and evidence.gateway_response.body:
+                evidence.gateway_response.body = self.mask(evidence.gateway_response.body)[:GATEWAY_BODY_LIMIT]
+        evidence.decisive = list(self.ran)
+        if self.skipped:
+            evidence.extra["supporting_not_run"] = list(self.skipped)
+        missing = [name for name in self.decisive if name not in self.ran]
+        if outcome.status == Status.PASS and missing:
+            reason = ("decisive assertion(s) did not run: " + "; ".join(missing)
+                      + ("" if self.sees_upstream else " (they need the upstream capture, which a real provider "
+                                                       "does not give)"))
+            outcome = TierResult.not_tested(reason, evidence=evidence, duration_ms=outcome.duration_ms,
+                                            fidelity=outcome.fidelity)
+        return outcome
 
     def findings(self) -> list[str]:
         return [f"egress attempt blocked: DNS lookup of {name}"
@@ -106,9 +185,13 @@ MESSAGE_OPERATIONS = {
 
 
 class Check:
-    """A feature check. Subclasses implement `run`; most use CliCheck below."""
+    """A feature check. Subclasses implement `run`; most use CliCheck below.
+
+    `decisive` names the assertions that make the row's claim; the check calls `ctx.asserted(name)` for each
+    one that ran and held. A tier passes only when all of them ran (see CheckContext.finalize)."""
 
     needs_emulator = False  # True: the strong assertion needs the upstream capture (real mode → not_tested)
+    decisive: tuple[str, ...] = ()
 
     def run(self, ctx: CheckContext) -> TierResult:
         raise NotImplementedError
@@ -132,8 +215,6 @@ class CliCheck(Check):
         run = self.drive(ctx)
         early = ctx.classify(run)
         if early is not None:
-            if early.evidence is not None:
-                early.evidence.findings = ctx.findings()
             return early
         problem = self.judge(ctx, run)
         if problem:

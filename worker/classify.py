@@ -1,15 +1,23 @@
-"""Outcome classification, written once and used by every check: infrastructure `error` vs gateway `fail`.
+"""Outcome classification, written once and used by every check: who is to blame when a tier did not pass.
 
-`error` = we could not learn anything about the gateway: credentials missing or rejected, quota or credit
-exhausted, deployment/model not found, the provider itself down or overloaded, a timeout, the proxy not booting.
-`fail` = the gateway is wrong: the provider refused what the gateway sent (400/413/422), or the gateway broke
-a request the provider answered fine (a gateway 5xx with a healthy upstream), or the answer is wrong.
+`fail` (cause `gateway`) = the gateway is wrong: the provider refused what it sent, it answered an error without
+calling the provider, or it broke an answer the provider gave.
+`error` = we could not learn anything about the gateway; its cause says why: `provider` (overloaded, rate limited,
+a provider 5xx, a mid-stream provider error), `infrastructure` (credentials, deployment missing, timeouts, the
+proxy not booting), `emulator_gap` (the emulator could not judge what the gateway sent), `client` (the CLI broke).
+
+In emulator mode the emulator says why it answered what it did (each capture's `cause`: ok, injected, refused,
+emulator_gap), so the verdict is ground truth, not a guess from status codes: a 401/403/404 the emulator gave
+because the gateway signed the wrong bytes, built a wrong URL or named a wrong model is the gateway's `fail`;
+the same status from a fault the run injected is `error`. Against a real provider only statuses and messages are
+known, and the classic reading applies (401/403/404/429/5xx → infrastructure or provider).
 """
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
-from ccmatrix.outcomes import Evidence, TierResult, UpstreamCall
+from ccmatrix.outcomes import Evidence, GatewayResponse, TierResult, UpstreamCall
 from worker.driver import CliRun
 
 INFRA_STATUS = {
@@ -22,6 +30,8 @@ INFRA_STATUS = {
     504: "gateway timeout (504)",
     529: "provider overloaded (529)",
 }
+# Statuses that are the provider's own trouble (vs our credentials/deployments): cause `provider`.
+PROVIDER_STATUS = {408, 429, 500, 502, 503, 504, 529}
 INFRA_MESSAGE = re.compile(
     r"credit balance|insufficient[_ ]quota|quota exceeded|billing|not logged in|invalid api key|"
     r"authentication|DeploymentNotFound|model_not_found|could not resolve host|connection refused",
@@ -30,7 +40,18 @@ INFRA_MESSAGE = re.compile(
 # A provider failing mid-stream arrives inside an HTTP 200 (Anthropic `event: error` overloaded_error, a Bedrock
 # exception frame): the CLI reports it without a status. It is the provider's fault, and worth a retry.
 TRANSIENT_MESSAGE = re.compile(r"overloaded|service ?unavailable|throttl|too many requests|rate.?limit", re.IGNORECASE)
+# The CLI could not reach the gateway at all: our side, not the gateway's translation.
+UNREACHABLE_MESSAGE = re.compile(r"connection refused|ECONNREFUSED|unable to connect|socket hang up", re.IGNORECASE)
 RESULT_TEXT_LIMIT = 600
+TRANSIENT_STATUS = {408, 429, 500, 502, 503, 504, 529}
+
+
+@dataclass
+class Verdict:
+    kind: str  # "error" | "fail"
+    cause: str  # see ccmatrix.outcomes.CAUSES
+    text: str
+    transient: bool = False
 
 
 def evidence_for(run: CliRun | None, calls: list[UpstreamCall], assertion: str | None = None,
@@ -47,69 +68,110 @@ def evidence_for(run: CliRun | None, calls: list[UpstreamCall], assertion: str |
     )
 
 
-def judge_status(status: int | None, message: str, upstream_statuses: list[int], emulated: bool) -> tuple[str, str]:
-    """(kind, text) for an API error seen by the client: kind is "error" or "fail".
+def _short(message: str) -> str:
+    return message[:300]
 
-    When the provider itself answered an infrastructure status, that is the cause, whatever status the gateway
-    turned it into (LiteLLM answers a cooled-down deployment's 404 with a 429, a Bedrock 500 with a 503)."""
-    upstream_infra = [s for s in upstream_statuses if s in INFRA_STATUS]
-    if upstream_infra and (status is None or status >= 400) and upstream_infra[-1] != status:
-        cause = upstream_infra[-1]
-        return "error", f"{INFRA_STATUS[cause]} at the provider (the gateway answered {status}): {message[:300]}"
+
+def judge_emulated(status: int | None, message: str, calls: list[UpstreamCall]) -> Verdict:
+    """Ground truth from the emulator's own tags: the last upstream answer that was not `ok` explains the error."""
+    tagged = [c for c in calls if c.cause is not None]
+    trouble = [c for c in tagged if c.cause != "ok"]
+    last = trouble[-1] if trouble else None
+    if last is not None and last.cause == "refused":
+        return Verdict("fail", "gateway", f"the provider refused what the gateway sent ({last.status} on "
+                                          f"{last.method} {last.path}): {last.reason or '?'}"[:600])
+    if last is not None and last.cause == "emulator_gap":
+        return Verdict("error", "emulator_gap", f"emulator gap: {last.method} {last.path} "
+                                                f"({last.status}): {last.reason or 'the emulator cannot judge it'}"[:600])
+    if last is not None and last.cause == "injected":
+        transient = (last.status in TRANSIENT_STATUS or status in TRANSIENT_STATUS
+                     or (status is None and bool(TRANSIENT_MESSAGE.search(message))) or last.status == 200)
+        what = INFRA_STATUS.get(last.status or 0) or (f"provider error {last.status}" if (last.status or 0) >= 400
+                                                      else "provider fault mid-stream")
+        cause = "provider" if (last.status in PROVIDER_STATUS or last.status == 200) else "infrastructure"
+        return Verdict("error", cause, f"{what} (injected: {last.reason or 'fault'}); the gateway answered "
+                                       f"{status}: {_short(message)}", transient=transient)
+    if status is None and UNREACHABLE_MESSAGE.search(message) and not tagged:
+        return Verdict("error", "infrastructure", f"the CLI could not reach the gateway: {_short(message)}",
+                       transient=True)
+    if not [c for c in tagged if c.path not in ("/token",)]:
+        return Verdict("fail", "gateway", f"the gateway answered {status if status is not None else 'an error'} "
+                                          f"without calling the provider: {_short(message)}")
+    return Verdict("fail", "gateway", f"the gateway answered {status if status is not None else 'an error'} "
+                                      f"although every provider answer was fine: {_short(message)}")
+
+
+def judge_real(status: int | None, message: str, upstream_statuses: list[int]) -> Verdict:
+    """Against a real provider only the status and the message are known: the classic reading."""
     if status in INFRA_STATUS:
-        return "error", f"{INFRA_STATUS[status]}: {message[:300]}"
+        cause = "provider" if status in PROVIDER_STATUS else "infrastructure"
+        return Verdict("error", cause, f"{INFRA_STATUS[status]}: {_short(message)}",
+                       transient=status in TRANSIENT_STATUS)
     if INFRA_MESSAGE.search(message):
-        return "error", f"infrastructure: {message[:300]}"
+        return Verdict("error", "infrastructure", f"infrastructure: {_short(message)}")
     if status is None and TRANSIENT_MESSAGE.search(message):
-        return "error", f"provider overloaded or unavailable mid-stream: {message[:300]}"
+        return Verdict("error", "provider", f"provider overloaded or unavailable mid-stream: {_short(message)}",
+                       transient=True)
     if status is not None and status >= 500:
-        if any(s >= 500 or s in INFRA_STATUS for s in upstream_statuses):
-            return "error", f"provider error {max(upstream_statuses)} passed through as {status}: {message[:300]}"
-        if emulated:
-            # The upstream answered fine (or was never called) and the gateway still failed: the gateway's bug.
-            return "fail", f"gateway returned {status} although the upstream did not fail: {message[:300]}"
-        return "error", f"server error {status}: {message[:300]}"
+        return Verdict("error", "provider", f"server error {status}: {_short(message)}",
+                       transient=status in TRANSIENT_STATUS)
     if status is not None and 400 <= status < 500:
-        return "fail", f"request refused ({status}): {message[:300]}"
-    return "fail", f"the CLI reported an error: {message[:300]}"
+        return Verdict("fail", "gateway", f"request refused ({status}): {_short(message)}")
+    return Verdict("fail", "gateway", f"the CLI reported an error: {_short(message)}")
 
 
-TRANSIENT_STATUS = {408, 429, 500, 502, 503, 504, 529}
+def judge(status: int | None, message: str, calls: list[UpstreamCall], emulated: bool) -> Verdict:
+    if emulated:
+        return judge_emulated(status, message, calls)
+    return judge_real(status, message, [c.status for c in calls if c.status is not None])
 
 
-def _outcome(kind: str, text: str, evidence: Evidence, duration_ms: int | None,
-             transient: bool = False) -> TierResult:
-    if kind == "error":
-        if transient:
+def _outcome(verdict: Verdict, evidence: Evidence, duration_ms: int | None) -> TierResult:
+    if verdict.kind == "error":
+        if verdict.transient:
             evidence.extra["retryable"] = True  # rate-limit shaped or transient: worth another attempt
-        return TierResult.errored(text, evidence=evidence, duration_ms=duration_ms)
-    evidence.assertion = text
-    return TierResult.failed(text, evidence=evidence, duration_ms=duration_ms)
+        return TierResult.errored(verdict.text, cause=verdict.cause, evidence=evidence, duration_ms=duration_ms)
+    evidence.assertion = verdict.text
+    return TierResult.failed(verdict.text, cause=verdict.cause, evidence=evidence, duration_ms=duration_ms)
+
+
+API_ERROR = re.compile(r"^API Error:\s*(?P<status>\d{3})?\s*(?P<body>.*)$", re.DOTALL)
+
+
+def gateway_answer_from_cli(status: int | None, message: str) -> GatewayResponse | None:
+    """When no recorder saw the gateway's answer: the CLI prints `API Error: <status> <body>` verbatim."""
+    match = API_ERROR.match(message.strip())
+    if status is None or match is None:
+        return None
+    return GatewayResponse(status=status, body=match.group("body")[:2048] or None, source="cli")
 
 
 def classify_run(run: CliRun, calls: list[UpstreamCall], emulated: bool) -> TierResult | None:
     """An outcome when the CLI run did not complete cleanly; None when the check should judge the answer."""
     evidence = evidence_for(run, calls)
     if run.timed_out:
-        return _outcome("error", f"timeout: the CLI did not finish in {run.duration_ms / 1000:.0f} s", evidence,
-                        run.duration_ms, transient=True)
+        injected_delay = emulated and any(c.cause == "injected" for c in calls)
+        return _outcome(Verdict("error", "provider" if injected_delay else "infrastructure",
+                                f"timeout: the CLI did not finish in {run.duration_ms / 1000:.0f} s", transient=True),
+                        evidence, run.duration_ms)
     result = run.result
     if result is None:
         tail = (run.stderr or run.stdout)[-400:].strip()
-        return _outcome("error", f"the CLI exited {run.exit_code} without a result: {tail}", evidence, run.duration_ms)
+        return _outcome(Verdict("error", "client", f"the CLI exited {run.exit_code} without a result: {tail}"),
+                        evidence, run.duration_ms)
     if not result.is_error:
         return None
-    statuses = [c.status for c in calls if c.status is not None]
     message = (result.result or "").strip()
-    kind, text = judge_status(result.api_error_status, message, statuses, emulated)
-    transient = result.api_error_status in TRANSIENT_STATUS or (
-        result.api_error_status is None and bool(TRANSIENT_MESSAGE.search(message)))
-    return _outcome(kind, text, evidence, run.duration_ms, transient=transient)
+    verdict = judge(result.api_error_status, message, calls, emulated)
+    if not emulated:
+        verdict.transient = verdict.transient or result.api_error_status in TRANSIENT_STATUS
+    evidence.gateway_response = gateway_answer_from_cli(result.api_error_status, message)
+    return _outcome(verdict, evidence, run.duration_ms)
 
 
 def classify_http(status: int, body: str, calls: list[UpstreamCall], emulated: bool) -> TierResult:
     """The outcome of a direct request to the proxy that did not answer 200."""
-    statuses = [c.status for c in calls if c.status is not None]
-    kind, text = judge_status(status, body.strip(), statuses, emulated)
-    evidence = Evidence(api_error_status=status, result_text=body[:RESULT_TEXT_LIMIT], upstream_calls=calls)
-    return _outcome(kind, text, evidence, None, transient=status in TRANSIENT_STATUS)
+    verdict = judge(status, body.strip(), calls, emulated)
+    evidence = Evidence(api_error_status=status, result_text=body[:RESULT_TEXT_LIMIT], upstream_calls=calls,
+                        gateway_response=GatewayResponse(status=status, body=body[:2048], source="direct"))
+    return _outcome(verdict, evidence, None)

@@ -149,6 +149,16 @@ class Transcript:
         blocks = [b for e in self.events if isinstance(e, AssistantMessage) for b in e.blocks]
         return [b for b in blocks if kind is None or b.get("type") == kind]
 
+    def assistant_messages_with(self, kind: str) -> list[str]:
+        """Ids of the assistant messages (model turns) that carried a block of this kind, in order."""
+        ids: list[str] = []
+        for e in self.events:
+            if isinstance(e, AssistantMessage) and any(b.get("type") == kind for b in e.blocks):
+                mid = str(e.message.get("id") or len(ids))
+                if mid not in ids:
+                    ids.append(mid)
+        return ids
+
     def user_blocks(self, kind: str | None = None) -> list[dict[str, Any]]:
         blocks = [b for e in self.events if isinstance(e, UserMessage) for b in e.blocks]
         return [b for b in blocks if kind is None or b.get("type") == kind]

@@ -11,7 +11,7 @@ import secrets
 
 from ccmatrix.outcomes import TierResult
 from worker.check import CheckContext, CliCheck
-from worker.checks._tools import BASH_PROMPT, judge_tool_round
+from worker.checks._tools import BASH_PROMPT, TOOL_ROUND, judge_tool_round
 
 ENV = {"5m": {}, "1h": {"ENABLE_PROMPT_CACHING_1H": "1"}}
 
@@ -126,8 +126,12 @@ def _brief(usage: dict) -> dict:
     return {k: usage[k] for k in keep if k in usage}
 
 
+CACHED = "turn 1 created cache entries and turn 2 read them, as the provider's usage reached the CLI (with the asked TTL)"
+
+
 class PromptCaching(CliCheck):
     ttl = "5m"
+    decisive = (TOOL_ROUND, CACHED)
 
     def run(self, ctx: CheckContext) -> TierResult:
         word = "cache" + secrets.token_hex(4)  # a unique prompt: turn 1 must create, not find an old entry
@@ -137,10 +141,14 @@ class PromptCaching(CliCheck):
         if early is not None:
             return early
         upstream_1h = (sum(by_ttl(ctx.response_usage(c), "1h") for c in ctx.model_calls())
-                       if ctx.emulated else None)
-        problem = (judge_tool_round(ctx, run, word) or judge_cli_usage(run, self.ttl, upstream_1h)
-                   or (judge_upstream(ctx, run, self.ttl) if ctx.emulated else None))
+                       if ctx.sees_upstream else None)
+        problem = judge_tool_round(ctx, run, word) or judge_cli_usage(run, self.ttl, upstream_1h)
+        if not problem:
+            ctx.asserted(CACHED)
+            if ctx.supporting("cache markers with the asked TTL reached the provider, and its usage passed through "
+                              "unchanged"):
+                problem = judge_upstream(ctx, run, self.ttl)
         extra = {"turn_usage": [_brief(u) for u in turn_usages(run)]}
-        if ctx.emulated:
+        if ctx.sees_upstream:
             extra["upstream_usage"] = [_brief(ctx.response_usage(c)) for c in ctx.model_calls()]
         return ctx.failed(run, problem, **extra) if problem else ctx.passed(run, **extra)

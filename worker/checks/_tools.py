@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from worker.check import CheckContext
 
+TOOL_ROUND = "the tool ran, its result went back on turn 2 and the final answer used it"
 BASH_PROMPT = ("Use the Bash tool to run the command `echo {word}` and then tell me exactly what it printed.")
 
 
@@ -21,7 +22,8 @@ def judge_tool_round(ctx: CheckContext, run, word: str) -> str | None:
         return f"the final answer does not use the tool output {word!r}: {answer[:200]!r}"
     if (run.result.num_turns or 0) < 2:
         return f"expected two turns, the CLI reports {run.result.num_turns}"
-    if ctx.emulated:
+    ctx.asserted(TOOL_ROUND)
+    if ctx.supporting("turn 2 carried the tool_result and the tool_use it answers to the provider"):
         requests = ctx.upstream_requests()
         if len(requests) < 2:
             return f"the upstream saw {len(requests)} model call(s); the tool_result round trip needs 2"

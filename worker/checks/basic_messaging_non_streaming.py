@@ -19,7 +19,13 @@ def _is_streaming(capture: dict) -> bool:
     return capture.get("operation") in STREAMING_OPERATIONS or bool(capture.get("stream")) or body.get("stream") is True
 
 
+EXACT = "the CLI printed exactly the asked word"
+DIRECT = "a direct stream:false request got a JSON reply with exactly the asked word"
+
+
 class BasicMessagingNonStreaming(CliCheck):
+    decisive = (EXACT, DIRECT)
+
     def run(self, ctx: CheckContext) -> TierResult:
         word = "PINEAPPLE" + secrets.token_hex(2).upper()
         run = ctx.run_cli(f"Reply with exactly the word: {word}")
@@ -29,11 +35,13 @@ class BasicMessagingNonStreaming(CliCheck):
         answer = (run.result.result or "").strip()
         if answer.strip(" .\n\"'") != word:
             return ctx.failed(run, f"expected exactly {word!r}, the CLI printed {answer[:200]!r}")
+        ctx.asserted(EXACT)
         before = len(ctx.model_calls())
         direct = self._direct(ctx, word)
         if direct is not None:
             return direct if isinstance(direct, TierResult) else ctx.failed(run, direct)
-        if ctx.emulated:
+        ctx.asserted(DIRECT)
+        if ctx.supporting("the stream:false request reached the provider as a non-streaming call"):
             new = ctx.model_calls()[before:]
             if not new:
                 return ctx.failed(run, "the non-streaming request never reached the upstream")

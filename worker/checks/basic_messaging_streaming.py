@@ -7,7 +7,11 @@ from worker.checks._streaming import deltas
 STREAMING_OPERATIONS = {"messages", "invoke_stream", "converse_stream", "stream_raw_predict"}
 
 
+STREAMED = "the exact answer arrived as several text deltas that add up to it"
+
+
 class BasicMessagingStreaming(CliCheck):
+    decisive = (STREAMED,)
     prompt = "Count from 1 to 12, separated by single spaces, and nothing else."
     args = ["--include-partial-messages"]
 
@@ -21,7 +25,8 @@ class BasicMessagingStreaming(CliCheck):
             return f"the text arrived in {len(text_deltas)} delta(s): the stream was buffered, not streamed"
         if "".join(d["delta"].get("text", "") for d in text_deltas).strip() != expected:
             return "the streamed deltas do not add up to the final text"
-        if ctx.emulated:
+        ctx.asserted(STREAMED)
+        if ctx.supporting("the provider was asked for a stream"):
             calls = ctx.model_calls()
             if not calls or not all(c.get("stream") for c in calls):
                 return f"the upstream was not asked for a stream: {[c.get('path') for c in calls]}"

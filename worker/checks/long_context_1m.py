@@ -35,8 +35,12 @@ def input_total(usage: dict) -> int:
                                                   "cache_read_input_tokens"))
 
 
+ACCEPTED = "a prompt past the 200k window was answered exactly, and the provider billed more than 200k input tokens"
+
+
 class LongContext1m(Check):
     with_beta = True  # False only in tests: proves the check fails when the beta is missing
+    decisive = (ACCEPTED,)
 
     def run(self, ctx: CheckContext) -> TierResult:
         word = "Long" + secrets.token_hex(4)
@@ -48,7 +52,7 @@ class LongContext1m(Check):
         if early is not None:
             # Name the cause when the capture shows it: the provider refused a >200k prompt without the beta.
             cause = None
-            if ctx.emulated and early.status.value == "fail":
+            if ctx.sees_upstream and early.status.value == "fail":
                 cause = self.beta_missing(ctx) or (
                     f"the {BETA} beta reached the upstream, which still refused the prompt (a model without a 1M "
                     "window?)" if self.with_beta and ctx.upstream_requests() else None)
@@ -59,7 +63,7 @@ class LongContext1m(Check):
             return early
         problem = self.judge(ctx, run, word)
         extra = {"cli_input_tokens": input_total(run.result.usage or {})}
-        if ctx.emulated:
+        if ctx.sees_upstream:
             extra["upstream_input_tokens"] = [input_total(ctx.response_usage(c)) for c in ctx.model_calls()]
         return ctx.failed(run, problem, **extra) if problem else ctx.passed(run, **extra)
 
@@ -77,7 +81,8 @@ class LongContext1m(Check):
         cli_total = input_total(run.result.usage or {})
         if cli_total <= WINDOW:
             return f"the CLI's usage reports {cli_total} input tokens, not more than {WINDOW}: the prompt was cut"
-        if ctx.emulated:
+        ctx.asserted(ACCEPTED)
+        if ctx.supporting("the context-1m beta reached the provider, which counted more than 200k input tokens"):
             missing = self.beta_missing(ctx)
             if missing:
                 return missing

@@ -11,7 +11,11 @@ from worker.checks.vision import judge_media
 PROMPT = "What does this PDF document say? Quote its text exactly."
 
 
+NAMED = "the answer names the word only the PDF's bytes hold"
+
+
 class PdfInput(Check):
+    decisive = (NAMED,)
     def run(self, ctx: CheckContext) -> TierResult:
         word = _media.random_word()
         data = _media.pdf(f"The code word is {word}")
@@ -28,7 +32,8 @@ class PdfInput(Check):
         answer = run.result.result or ""
         if word not in answer:
             return f"the answer does not contain the PDF's word {word!r}: {answer[:200]!r}"
-        if ctx.emulated:
+        ctx.asserted(NAMED)
+        if ctx.supporting("the PDF reached the provider byte-identical as application/pdf"):
             return judge_media(ctx, "document", data, "application/pdf")
         return None
 

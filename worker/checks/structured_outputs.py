@@ -21,7 +21,11 @@ SCHEMA = {
 }
 
 
+VALID = "the CLI's structured_output validates against the schema"
+
+
 class StructuredOutputs(CliCheck):
+    decisive = (VALID,)
     def run(self, ctx: CheckContext) -> TierResult:
         run = ctx.run_cli("Describe the city of Lisbon: its name, population, a few landmarks, and whether it is "
                           "coastal.", args=["--json-schema", json.dumps(SCHEMA)])
@@ -35,7 +39,8 @@ class StructuredOutputs(CliCheck):
             jsonschema.validate(value, SCHEMA)
         except jsonschema.ValidationError as error:
             return ctx.failed(run, f"structured_output does not match the schema: {error.message}")
-        if ctx.emulated:
+        ctx.asserted(VALID)
+        if ctx.supporting("the schema reached the provider (as a tool or output_format)"):
             requests = ctx.upstream_requests()
             offered = any(t.input_schema and set(SCHEMA["required"]) <= set((t.input_schema or {}).get(
                 "properties", {})) for r in requests for t in r.tools) or any(

@@ -23,7 +23,11 @@ def upstream_thinking_problem(ctx: CheckContext) -> str | None:
     return None
 
 
+SIGNED = "a non-empty thinking block with its signature reached the CLI, then the exact answer"
+
+
 class Thinking(CliCheck):
+    decisive = (SIGNED,)
     def run(self, ctx: CheckContext) -> TierResult:
         word = "THOUGHT" + secrets.token_hex(2).upper()
         run = ctx.run_cli(f"Think carefully about which word to give, then reply with exactly the word: {word}",
@@ -40,7 +44,8 @@ class Thinking(CliCheck):
             return ctx.failed(run, "the thinking blocks reached the CLI empty")
         if (run.result.result or "").strip() != word:
             return ctx.failed(run, f"expected {word!r}, the CLI printed {(run.result.result or '')[:200]!r}")
-        if ctx.emulated:
+        ctx.asserted(SIGNED)
+        if ctx.supporting("every model call the provider received asked for thinking"):
             problem = upstream_thinking_problem(ctx)
             if problem:
                 return ctx.failed(run, problem)

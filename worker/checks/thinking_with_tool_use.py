@@ -5,11 +5,15 @@ import secrets
 
 from ccmatrix.outcomes import TierResult
 from worker.check import CheckContext, CliCheck
-from worker.checks._tools import BASH_PROMPT, judge_tool_round
+from worker.checks._tools import BASH_PROMPT, TOOL_ROUND, judge_tool_round
 from worker.checks.thinking import thinking_blocks, upstream_thinking_problem
 
 
+REPLAYED = ("turn 2 replayed the turn-1 thinking block with its identical signature and the provider accepted it")
+
+
 class ThinkingWithToolUse(CliCheck):
+    decisive = (TOOL_ROUND, REPLAYED)
     def run(self, ctx: CheckContext) -> TierResult:
         word = "pong" + secrets.token_hex(3)
         run = ctx.run_cli(BASH_PROMPT.format(word=word), args=["--allowedTools", f"Bash(echo {word})"],
@@ -23,12 +27,19 @@ class ThinkingWithToolUse(CliCheck):
         problem = judge_tool_round(ctx, run, word)
         if problem:
             return ctx.failed(run, problem)
-        if ctx.emulated:
+        if ctx.sees_upstream:
             # Report the cause (the replay refused or altered) AND its symptom (thinking silently turned off
             # on a retry), not just whichever is checked first.
             problems = [p for p in (self._replay_problem(ctx), upstream_thinking_problem(ctx)) if p]
             if problems:
                 return ctx.failed(run, "; ".join(problems))
+            ctx.asserted(REPLAYED)
+        elif len([m for m in run.transcript.assistant_messages_with("thinking")]) >= 2:
+            # Against a real provider: turn 2 answered with thinking still on. The Messages API only accepts that
+            # when the previous assistant turn (with its tool_use) starts with its thinking block, signature intact
+            # ("When `thinking` is enabled, a final `assistant` message must start with a thinking block";
+            # docs.anthropic.com, extended thinking → "Preserving thinking blocks").
+            ctx.asserted(REPLAYED)
         return ctx.passed(run)
 
     @staticmethod

@@ -15,7 +15,31 @@ def _tool(name: str) -> dict:
             "input_schema": {"type": "object", "properties": {"query": {"type": "string"}}, "required": ["query"]}}
 
 
+REACHED = "the tool_search tool and the deferred tools, still deferred, reached the provider"
+
+
+def searched_and_found(content: list[dict]) -> tuple[bool, bool, bool]:
+    """(a tool search ran at the provider, it found a deferred tool, a deferred tool was used) from the reply.
+
+    The Messages API answers a tool search with a `server_tool_use` block (name `tool_search_tool_regex`) and a
+    `tool_search_tool_result` block whose content lists `tool_reference`s (anthropic SDK types:
+    ServerToolUseBlock, ToolSearchToolResultBlock, ToolReferenceBlock)."""
+    ran = any(b.get("type") == "server_tool_use" and str(b.get("name", "")).startswith("tool_search")
+              for b in content) and any(b.get("type") == "tool_search_tool_result" for b in content)
+    found = False
+    for block in content:
+        if block.get("type") != "tool_search_tool_result":
+            continue
+        inner = block.get("content") or {}
+        refs = inner.get("tool_references") if isinstance(inner, dict) else None
+        found = found or any(isinstance(r, dict) and r.get("tool_name") in DEFERRED for r in refs or [])
+    used = any(b.get("type") == "tool_use" and b.get("name") in DEFERRED for b in content)
+    return ran, found, used
+
+
 class ToolSearch(Check):
+    decisive = (REACHED,)
+
     def run(self, ctx: CheckContext) -> TierResult:
         body = {"model": ctx.model, "max_tokens": 256,
                 "messages": [{"role": "user", "content": "What is the weather in Lisbon? Find the right tool."}],
@@ -33,7 +57,7 @@ class ToolSearch(Check):
 
         if not content:
             return fail("the reply has no content")
-        if ctx.emulated:
+        if ctx.sees_upstream:
             calls = ctx.model_calls()
             if not calls:
                 return fail("no request reached the provider")
@@ -49,6 +73,15 @@ class ToolSearch(Check):
                           and not (t.extra or {}).get("defer_loading")]
             if lost_defer:
                 return fail(f"defer_loading was dropped from {lost_defer}: every tool is loaded up front")
+            ctx.asserted(REACHED)
+        else:
+            # Real provider: the reply itself must show the provider ran the search and found the deferred tool.
+            ran, found, used = searched_and_found(content)
+            if used and not ran:
+                return fail("a deferred tool was used without a tool search: the gateway loaded every tool up front "
+                            "(defer_loading or the tool_search tool lost)")
+            if ran and found:
+                ctx.asserted(REACHED)
         return TierResult.passed(duration_ms=duration, evidence=Evidence(
             result_text=response.text[:600], upstream_calls=ctx.calls(), findings=ctx.findings()))
 

@@ -5,11 +5,12 @@ import secrets
 
 from ccmatrix.outcomes import TierResult
 from worker.check import CheckContext, CliCheck
-from worker.checks._tools import BASH_PROMPT, judge_tool_round
+from worker.checks._tools import BASH_PROMPT, TOOL_ROUND, judge_tool_round
 
 
 class ToolUse(CliCheck):
     streaming = False
+    decisive = (TOOL_ROUND,)
 
     def run(self, ctx: CheckContext) -> TierResult:
         word = "pong" + secrets.token_hex(3)

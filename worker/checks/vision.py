@@ -38,7 +38,11 @@ def judge_media(ctx: CheckContext, kind: str, data: bytes, media_type: str) -> s
     return None
 
 
+NAMED = "the model read the image and the answer names its colour and exact size"
+
+
 class Vision(Check):
+    decisive = (NAMED,)
     def run(self, ctx: CheckContext) -> TierResult:
         data, colour, width, height = _media.random_png()
         name = f"shot_{secrets.token_hex(3)}.png"
@@ -58,7 +62,8 @@ class Vision(Check):
         missing = names_image(answer, colour, width, height)
         if missing:
             return f"the answer does not name {missing} of the image: {answer[:200]!r}"
-        if ctx.emulated:
+        ctx.asserted(NAMED)
+        if ctx.supporting("the image reached the provider byte-identical as image/png"):
             return judge_media(ctx, "image", data, "image/png")
         return None
 

@@ -13,7 +13,11 @@ def _text(content) -> str:
     return " ".join(b.get("text", "") for b in content or [] if isinstance(b, dict))
 
 
+SEARCHED = "the web_search server tool ran at the provider and its results reached the CLI's tool result"
+
+
 class WebSearch(CliCheck):
+    decisive = (SEARCHED,)
     def run(self, ctx: CheckContext) -> TierResult:
         topic = "ccmatrix gateway " + secrets.token_hex(3)
         run = ctx.run_cli(f"Search the web for: {topic}", args=["--allowedTools", "WebSearch"])
@@ -29,7 +33,7 @@ class WebSearch(CliCheck):
             return ctx.failed(run, "the WebSearch tool produced no result")
         if "API Error" in output or results[0].get("is_error"):
             return ctx.failed(run, f"the search request was refused: {output[:400]}")
-        if ctx.emulated:
+        if ctx.sees_upstream:
             searches = [c for c in ctx.model_calls()
                         if any(t.kind.startswith("web_search") for t in ctx.upstream_requests([c])[0].tools)]
             if not searches:
@@ -46,6 +50,8 @@ class WebSearch(CliCheck):
                 return ctx.failed(run, f"the search results ({urls[0]}) did not reach the CLI's tool result")
         elif "http" not in output:
             return ctx.failed(run, f"the WebSearch result has no links: {output[:300]}")
+        # Real provider: the result's links can only come from the provider's web_search_tool_result.
+        ctx.asserted(SEARCHED)
         return ctx.passed(run)
 
 
