@@ -84,13 +84,7 @@ def judge_emulated(status: int | None, message: str, calls: list[UpstreamCall]) 
         return Verdict("error", "emulator_gap", f"emulator gap: {last.method} {last.path} "
                                                 f"({last.status}): {last.reason or 'the emulator cannot judge it'}"[:600])
     if last is not None and last.cause == "injected":
-        transient = (last.status in TRANSIENT_STATUS or status in TRANSIENT_STATUS
-                     or (status is None and bool(TRANSIENT_MESSAGE.search(message))) or last.status == 200)
-        what = INFRA_STATUS.get(last.status or 0) or (f"provider error {last.status}" if (last.status or 0) >= 400
-                                                      else "provider fault mid-stream")
-        cause = "provider" if (last.status in PROVIDER_STATUS or last.status == 200) else "infrastructure"
-        return Verdict("error", cause, f"{what} (injected: {last.reason or 'fault'}); the gateway answered "
-                                       f"{status}: {_short(message)}", transient=transient)
+        return _injected(last, status, message)
     if status is None and UNREACHABLE_MESSAGE.search(message) and not tagged:
         return Verdict("error", "infrastructure", f"the CLI could not reach the gateway: {_short(message)}",
                        transient=True)
@@ -99,6 +93,23 @@ def judge_emulated(status: int | None, message: str, calls: list[UpstreamCall]) 
                                           f"without calling the provider: {_short(message)}")
     return Verdict("fail", "gateway", f"the gateway answered {status if status is not None else 'an error'} "
                                       f"although every provider answer was fine: {_short(message)}")
+
+
+def _injected(last: UpstreamCall, status: int | None, message: str) -> Verdict:
+    """A fault the run asked for explains the error: infrastructure-shaped statuses and provider failures are
+    `error`; an injected refusal (400/413/422) stands for the provider refusing what the gateway sent: `fail`."""
+    how = f"(injected: {last.reason or 'fault'}); the gateway answered {status}: {_short(message)}"
+    upstream = last.status or 0
+    if upstream == 200:
+        return Verdict("error", "provider", f"provider overloaded or unavailable mid-stream {how}", transient=True)
+    if upstream in INFRA_STATUS:
+        cause = "provider" if upstream in PROVIDER_STATUS else "infrastructure"
+        return Verdict("error", cause, f"{INFRA_STATUS[upstream]} at the provider {how}",
+                       transient=upstream in TRANSIENT_STATUS)
+    if upstream >= 500:
+        return Verdict("error", "provider", f"provider error {upstream} passed through as {status} {how}",
+                       transient=True)
+    return Verdict("fail", "gateway", f"request refused ({upstream}) {how}")
 
 
 def judge_real(status: int | None, message: str, upstream_statuses: list[int]) -> Verdict:

@@ -151,3 +151,57 @@ def test_a_single_mid_stream_error_is_recovered(run_cell_here):
     retried_by_us = tier.evidence.extra.get("attempts") == 2
     retried_by_client = len([c for c in tier.evidence.upstream_calls if "Predict" in c.path]) >= 2
     assert retried_by_us or retried_by_client
+
+
+# --- ground truth from the emulator's own tags (issue 10) -------------------------------------------------------
+def _emulator_url() -> str:
+    from ccmatrix.settings import get_settings
+    from worker.environment import environment_for
+
+    env = environment_for(get_settings(), False)
+    env.ensure_started()
+    return env.sandbox.url("emulator")
+
+
+def _assert_gateway_fail(cell, *words):
+    assert cell.status.value == "fail", cell.model_dump_json(indent=1)[:3000]
+    tier = _tier(cell)
+    assert tier.cause == "gateway", tier.model_dump_json(indent=1)[:2000]
+    for word in words:
+        assert word.lower() in tier.error.lower(), tier.error
+    assert any(c.cause == "refused" for c in tier.evidence.upstream_calls), tier.evidence.upstream_calls
+    response = tier.evidence.gateway_response
+    assert response is not None and response.status >= 400 and response.body, "the gateway's own answer is kept"
+    return tier
+
+
+def test_a_wrong_aws_secret_is_the_gateways_fail_not_infrastructure(run_cell_here):
+    """The gateway signs with the right key id but the wrong secret: the emulator knows the signature is wrong
+    (it issued the credentials), so the 403 is the gateway's `fail`, not a grey-yellow credentials error."""
+    cell = run_cell_here(ROW, "bedrock_converse", proxy_params={"aws_secret_access_key": "not-the-issued-secret"})
+    tier = _assert_gateway_fail(cell, "refused")
+    assert 403 in _statuses(tier)
+    assert "signature" in tier.error.lower(), tier.error
+
+
+def test_a_wrong_model_id_for_the_provider_is_the_gateways_fail(run_cell_here):
+    """A proxy config that sends the first-party model id to Bedrock: refused by the provider, the gateway's fault."""
+    cell = run_cell_here(ROW, "bedrock_invoke",
+                         proxy_params={"model": "bedrock/invoke/claude-sonnet-4-5-20250929"})
+    _assert_gateway_fail(cell, "refused")
+
+
+def test_an_injected_403_stays_an_error(run_cell_here):
+    cell = run_cell_here(ROW, "bedrock_converse", faults=[{"provider": "bedrock_converse", "status": 403}])
+    tier = _assert_error(cell, "access denied (403)", "injected")
+    assert tier.cause == "infrastructure"
+    assert [c.cause for c in tier.evidence.upstream_calls] == ["injected"]
+
+
+def test_a_route_the_emulator_does_not_serve_is_an_emulator_gap(run_cell_here):
+    """The gateway POSTs to a path the emulator has no route for: neither pass nor fail — an emulator gap."""
+    cell = run_cell_here(ROW, "azure", proxy_params={"api_base": _emulator_url() + "/not-a-route"})
+    tier = _assert_error(cell, "emulator gap")
+    assert tier.cause == "emulator_gap"
+    assert any(c.cause == "emulator_gap" and "/not-a-route" in c.path for c in tier.evidence.upstream_calls)
+    assert tier.evidence.gateway_response is not None
