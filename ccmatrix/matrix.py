@@ -1,16 +1,24 @@
-"""The published matrix: LiteLLM's v1 shape plus per-tier detail and the run id; its JSON Schema."""
+"""The published matrix: LiteLLM's v1 shape plus per-tier detail and the run id; its JSON Schema.
+
+Schema v1 only ever grows: fields are added (optional for documents written before them), never renamed.
+"""
 from __future__ import annotations
 
 import json
+from collections import Counter
 from datetime import datetime, timezone
-from typing import Any, Literal
+from typing import Any, Iterable, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from ccmatrix.manifest import Manifest, Selection
-from ccmatrix.outcomes import CellResult, Status, TierResult
+from ccmatrix.outcomes import CAUSES, CellResult, Status, TierResult
 
 SCHEMA_VERSION = "1"
+
+# How a provider column ran: against the offline emulator or the real provider. "mixed" when its cells disagree,
+# "unknown" when some cell did not say (e.g. a worker older than the field); both come with a run-report problem.
+Upstream = Literal["emulator", "real", "mixed", "unknown"]
 
 
 class TierDetail(TierResult):
@@ -26,6 +34,14 @@ class Cell(BaseModel):
     reason: str | None = None
     tiers: dict[str, TierDetail] = Field(default_factory=dict)
     fidelity: dict[str, Any] | None = None
+
+
+class ProviderDetail(BaseModel):
+    """One provider column: its display name and how it ran."""
+
+    model_config = ConfigDict(extra="forbid")
+    upstream: Upstream
+    name: str
 
 
 class FeatureRow(BaseModel):
@@ -44,6 +60,8 @@ class Matrix(BaseModel):
     claude_code_version: str
     providers: list[str]
     provider_names: dict[str, str] = Field(default_factory=dict)
+    # Added in v1 without a version bump: optional for older documents, always written by build_matrix.
+    providers_detail: dict[str, ProviderDetail] = Field(default_factory=dict)
     tiers: list[str] = Field(default_factory=list)
     features: list[FeatureRow]
     report: dict[str, Any] = Field(default_factory=dict)
@@ -63,7 +81,10 @@ def build_matrix(
     claude_code_version: str,
     generated_at: datetime | None = None,
     report: dict[str, Any] | None = None,
+    upstreams: dict[str, str] | None = None,
 ) -> Matrix:
+    """The matrix of a finished run; `upstreams` ({provider: emulator|real|mixed|unknown}) is what the callback
+    derived with `column_upstreams` (derived here from the cells' `upstream` when not given)."""
     by_key = {(c.feature, c.provider): c for c in cells}
     expected = {(f, p) for f in selection.features for p in selection.providers}
     missing = sorted(expected - set(by_key))
@@ -84,17 +105,77 @@ def build_matrix(
                 fidelity=cell.fidelity,
             )
         rows.append(FeatureRow(id=feature.id, name=feature.name, providers=row))
+    if upstreams is None:
+        upstreams, _ = column_upstreams(cells, selection.providers)
+    names = {p: manifest.provider(p).name for p in selection.providers}
     return Matrix(
         generated_at=generated_at or datetime.now(timezone.utc),
         run_id=run_id,
         litellm_version=litellm_version,
         claude_code_version=claude_code_version,
         providers=list(selection.providers),
-        provider_names={p: manifest.provider(p).name for p in selection.providers},
+        provider_names=names,
+        providers_detail={p: ProviderDetail(upstream=upstreams.get(p, "unknown"), name=names[p])
+                          for p in selection.providers},
         tiers=list(selection.tiers),
         features=rows,
         report=report or {},
     )
+
+
+def column_upstreams(cells: Iterable[CellResult], providers: Iterable[str]) -> tuple[dict[str, str], list[str]]:
+    """How each provider column ran, from its cells' `upstream` ("emulator" | "real"), and the problems found.
+
+    Every cell of a column should agree. Cells that disagree make the column "mixed"; a cell that did not say
+    (no `upstream`, e.g. a worker older than the field) makes it "unknown" — the page never claims a column was
+    emulated (or real) on partial evidence. Both are named in the returned problems (for report.problems).
+    """
+    cells = list(cells)
+    upstreams: dict[str, str] = {}
+    problems: list[str] = []
+    for provider in providers:
+        column = [c for c in cells if c.provider == provider]
+        said = Counter(getattr(c, "upstream", None) for c in column)
+        silent = sorted(c.feature for c in column if getattr(c, "upstream", None) is None)
+        known = {u: n for u, n in said.items() if u is not None}
+        if len(known) > 1:
+            upstreams[provider] = "mixed"
+            problems.append(f"provider {provider}: its cells ran against different upstreams {dict(sorted(known.items()))}"
+                            + (f" and {len(silent)} did not say" if silent else ""))
+        elif silent:
+            upstreams[provider] = "unknown"
+            if column:
+                problems.append(f"provider {provider}: {len(silent)} of {len(column)} cell(s) did not report their "
+                                f"upstream ({', '.join(silent[:5])}{', ...' if len(silent) > 5 else ''})")
+        elif known:
+            value = next(iter(known))
+            if value not in ("emulator", "real"):
+                upstreams[provider] = "unknown"
+                problems.append(f"provider {provider}: its cells report an unknown upstream {value!r}")
+            else:
+                upstreams[provider] = value
+        else:
+            upstreams[provider] = "unknown"  # no cell at all: build_matrix refuses such a matrix anyway
+    return upstreams, problems
+
+
+def cause_report(cells: Iterable[CellResult]) -> dict[str, Any]:
+    """The run report's attribution: `causes` counts the tiers that did not pass (fail, error, not_tested) by
+    cause — every cause is listed, "unattributed" only when a tier had none — and `emulator_gaps` lists every
+    tier the emulator could not judge ({feature, provider, tier, reason}; empty when none)."""
+    causes: Counter[str] = Counter({c: 0 for c in CAUSES})
+    gaps: list[dict[str, str]] = []
+    for cell in cells:
+        for tier, result in cell.tiers.items():
+            if result.status in (Status.PASS, Status.NOT_APPLICABLE):
+                continue
+            causes[result.cause or "unattributed"] += 1
+            if result.cause == "emulator_gap":
+                calls = result.evidence.upstream_calls if result.evidence else []
+                emulator = next((c.reason for c in reversed(calls) if c.cause == "emulator_gap" and c.reason), None)
+                gaps.append({"feature": cell.feature, "provider": cell.provider, "tier": tier,
+                             "reason": result.error or result.reason or emulator or "the emulator could not judge it"})
+    return {"causes": dict(causes), "emulator_gaps": gaps}
 
 
 def json_schema() -> dict[str, Any]:

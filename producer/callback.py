@@ -6,7 +6,7 @@ from collections import Counter
 from typing import Any
 
 from ccmatrix.manifest import parse_manifest
-from ccmatrix.matrix import IncompleteMatrix, build_matrix
+from ccmatrix.matrix import IncompleteMatrix, build_matrix, cause_report, column_upstreams
 from ccmatrix.settings import get_settings
 from producer.app import app
 from worker.cell import CellOutcome
@@ -43,13 +43,15 @@ def finish(results: list[Any], run: dict[str, Any]) -> dict[str, Any]:
     litellm_version, p1 = _pick_version(cells, "litellm_version", run["litellm_version"])
     claude_version, p2 = _pick_version(cells, "claude_code_version", run["claude_code_version"])
     counts = Counter(c.status.value for c in cells)
-    report = {"counts": dict(counts), "problems": p1 + p2}
+    upstreams, p3 = column_upstreams(cells, selection.providers)
+    # causes: non-pass tiers by who is to blame; emulator_gaps: tiers the emulator could not judge (always present)
+    report = {"counts": dict(counts), "problems": p1 + p2 + p3, **cause_report(cells)}
     fidelity = fidelity_report(cells, selection.providers)
     if fidelity:
         report["fidelity"] = fidelity
     try:
         matrix = build_matrix(manifest, selection, cells, run_id=run["run_id"], litellm_version=litellm_version,
-                              claude_code_version=claude_version, report=report)
+                              claude_code_version=claude_version, report=report, upstreams=upstreams)
     except IncompleteMatrix as error:
         summary["reason"] = f"partial matrix, nothing published: {error}"
         return summary

@@ -80,6 +80,10 @@ def check_publishable(matrix: Matrix) -> dict[str, Any]:
         ) from exc
     if not document.get("providers"):
         raise PublishRefused("the matrix has no provider columns: nothing to publish")
+    detail = document.get("providers_detail")
+    if detail and set(detail) != set(document["providers"]):  # optional (older documents), but never partial
+        raise PublishRefused(f"providers_detail describes {sorted(detail)} but the columns are "
+                             f"{sorted(document['providers'])}")
     for feature in document["features"]:
         missing = [p for p in document["providers"] if p not in feature.get("providers", {})]
         if missing:
@@ -159,7 +163,8 @@ def _commit_summary(regression: RegressionReport | None) -> str:
         return ""
     lines = [f"Regression report: {regression.status} against run {regression.baseline_run_id}"]
     for change in regression.changes[:50]:
-        lines.append(f"- {change.kind}: {change.feature} x {change.provider}: {change.before or '-'} -> {change.after or '-'}")
+        lines.append(f"- {change.kind}: {change.feature} x {change.provider}: {change.before or '-'} -> {change.after or '-'}"
+                     + (f" (cause: {change.cause})" if change.cause else ""))
     if len(regression.changes) > 50:
         lines.append(f"- ... {len(regression.changes) - 50} more")
     return "\n".join(lines)

@@ -124,11 +124,13 @@ def cmd_diff(args: argparse.Namespace, out=None) -> int:
             print("no cell changed", file=out)
         for c in report.changes:
             line = f"{c.feature} × {c.provider}: {c.before or '-'} -> {c.after or '-'}  [{c.kind}]"
+            if c.cause:
+                line += f"  cause: {c.cause}"
             if c.error and c.after not in (None, "pass"):
                 line += f"  {' '.join(c.error.split())[:160]}"
             print(line, file=out)
             for t in c.tiers:
-                tier_line = f"    {t.tier}: {t.before or '-'} -> {t.after or '-'}"
+                tier_line = f"    {t.tier}: {t.before or '-'} -> {t.after or '-'}" + (f"  ({t.cause})" if t.cause else "")
                 if t.error and t.after not in (None, "pass"):
                     tier_line += f"  {' '.join(t.error.split())[:120]}"
                 print(tier_line, file=out)

@@ -12,7 +12,10 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
+from ccmatrix.publish.regressions import cell_cause
+
 SUPPORTED_SCHEMA_VERSIONS = ("1",)
+UPSTREAM_LABELS = {"emulator": "emulated", "real": "real", "mixed": "mixed", "unknown": "upstream unknown"}
 ICONS = {"pass": "✓", "fail": "✗", "error": "⚠", "not_applicable": "–", "not_tested": "○"}
 _SLOT = re.compile(r"__(MATRIX_JSON|NOSCRIPT)__")
 
@@ -40,7 +43,14 @@ def plain_table(document: dict[str, Any]) -> str:
         return f"<p>Unsupported matrix schema_version {esc(repr(document.get('schema_version')))}.</p>"
     providers = document.get("providers", [])
     names = document.get("provider_names", {})
-    head = "".join(f"<th>{esc(names.get(p, p))}</th>" for p in providers)
+    detail = document.get("providers_detail") or {}
+
+    def header(p: str) -> str:
+        upstream = (detail.get(p) or {}).get("upstream")
+        mark = f"<br><small>{esc(UPSTREAM_LABELS.get(upstream, str(upstream)))}</small>" if upstream else ""
+        return f"<th>{esc(names.get(p, p))}{mark}</th>"
+
+    head = "".join(header(p) for p in providers)
     rows = []
     for feature in document.get("features", []):
         cells = []
@@ -48,6 +58,9 @@ def plain_table(document: dict[str, Any]) -> str:
             cell = feature.get("providers", {}).get(p) or {"status": "not_tested"}
             status = str(cell.get("status"))
             tip = cell.get("error") or cell.get("reason") or ("passing" if status == "pass" else status)
+            cause = cell_cause(cell)
+            if cause:
+                tip = f"Cause: {cause.replace('emulator_gap', 'emulator gap')}\n{tip}"
             cells.append(f'<td title="{esc(str(tip))}">{ICONS.get(status, "?")} {esc(status)}</td>')
         rows.append(f"<tr><th>{esc(str(feature.get('name') or feature.get('id')))}</th>{''.join(cells)}</tr>")
     return (

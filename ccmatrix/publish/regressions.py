@@ -8,13 +8,16 @@ Kinds of change (per cell):
 - changed:      any other status change (e.g. pass -> not_tested, error -> fail, fail -> not_applicable),
                 or the same cell status with different tier statuses.
 The report is `regressed` when there is at least one green_to_red or new_error, `clean` otherwise (also when
-there is no baseline to compare with).
+there is no baseline to compare with). A change that lands on a non-pass status names its cause (gateway, provider,
+infrastructure, emulator_gap, client: who is to blame), per tier and for the cell.
 """
 from __future__ import annotations
 
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field, computed_field
+
+from ccmatrix.outcomes import CAUSES
 
 ChangeKind = Literal["green_to_red", "new_error", "red_to_green", "added", "removed", "changed"]
 KIND_ORDER: list[str] = ["green_to_red", "new_error", "red_to_green", "added", "removed", "changed"]
@@ -34,6 +37,7 @@ class TierChange(BaseModel):
     before: str | None = None
     after: str | None = None
     error: str | None = None
+    cause: str | None = None  # the new side's cause (who is to blame) when it did not pass
 
 
 class CellChange(BaseModel):
@@ -45,6 +49,7 @@ class CellChange(BaseModel):
     before: str | None = None
     after: str | None = None
     error: str | None = None  # the new side's error or reason
+    cause: str | None = None  # the new side's cause(s): those of the tiers that give the cell its status
     tiers: list[TierChange] = Field(default_factory=list)
 
     @property
@@ -125,6 +130,16 @@ def _names(doc: dict[str, Any] | None) -> tuple[dict[str, str], dict[str, str]]:
     return ({f["id"]: f.get("name", f["id"]) for f in doc.get("features", [])}, dict(doc.get("provider_names") or {}))
 
 
+def cell_cause(cell: dict[str, Any] | None) -> str | None:
+    """The causes of the tiers that give a non-pass cell its status ("gateway", "provider, infrastructure"...)."""
+    if not cell or cell.get("status") in (None, "pass", "not_applicable"):
+        return None
+    tiers = (cell.get("tiers") or {}).values()
+    causes = {t.get("cause") for t in tiers if t.get("status") == cell.get("status") and t.get("cause")}
+    order = {c: i for i, c in enumerate(CAUSES)}
+    return ", ".join(sorted(causes, key=lambda c: (order.get(c, len(order)), c))) or None
+
+
 def _tier_changes(before: dict[str, Any] | None, after: dict[str, Any] | None) -> list[TierChange]:
     b = (before or {}).get("tiers") or {}
     a = (after or {}).get("tiers") or {}
@@ -135,7 +150,8 @@ def _tier_changes(before: dict[str, Any] | None, after: dict[str, Any] | None) -
         sa = (a.get(tier) or {}).get("status")
         if sb != sa:
             detail = a.get(tier) or {}
-            changes.append(TierChange(tier=tier, before=sb, after=sa, error=detail.get("error") or detail.get("reason")))
+            changes.append(TierChange(tier=tier, before=sb, after=sa, error=detail.get("error") or detail.get("reason"),
+                                      cause=detail.get("cause") if sa not in (None, "pass", "not_applicable") else None))
     return changes
 
 
@@ -202,6 +218,7 @@ def compare(baseline: Any, new: Any) -> RegressionReport:
                 before=sb,
                 after=sa,
                 error=side.get("error") or side.get("reason") if after else None,
+                cause=cell_cause(after),
                 tiers=tiers,
             )
         )
@@ -220,6 +237,10 @@ def _md(text: Any, limit: int = 200) -> str:
 
 def _st(status: str | None) -> str:
     return "—" if status is None else f"{ICONS.get(status, '')} {status}".strip()
+
+
+def _tier(t: TierChange) -> str:
+    return f"{t.tier}: {t.before or '—'} → {t.after or '—'}" + (f" ({t.cause})" if t.cause else "")
 
 
 def to_markdown(report: RegressionReport, max_error: int = 200) -> str:
@@ -243,11 +264,12 @@ def to_markdown(report: RegressionReport, max_error: int = 200) -> str:
         if not changes:
             continue
         lines += ["", f"### {KIND_TITLES[kind]} ({len(changes)})", "",
-                  "| Feature | Provider | Before | After | Tiers | Error / reason |", "|---|---|---|---|---|---|"]
+                  "| Feature | Provider | Before | After | Tiers | Cause | Error / reason |",
+                  "|---|---|---|---|---|---|---|"]
         for c in changes:
-            tiers = ", ".join(f"{t.tier}: {t.before or '—'} → {t.after or '—'}" for t in c.tiers)
+            tiers = ", ".join(_tier(t) for t in c.tiers)
             lines.append(
                 f"| {_md(c.feature_name or c.feature)} | {_md(c.provider_name or c.provider)} | {_st(c.before)} | "
-                f"{_st(c.after)} | {_md(tiers)} | {_md(c.error, max_error)} |"
+                f"{_st(c.after)} | {_md(tiers)} | {_md(c.cause)} | {_md(c.error, max_error)} |"
             )
     return "\n".join(lines) + "\n"

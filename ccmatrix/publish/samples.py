@@ -3,8 +3,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from ccmatrix.matrix import Cell, FeatureRow, Matrix, TierDetail
-from ccmatrix.outcomes import Evidence, Status, UpstreamCall
+from collections import Counter
+
+from ccmatrix.matrix import Cell, FeatureRow, Matrix, ProviderDetail, TierDetail, cause_report
+from ccmatrix.outcomes import CellResult, Evidence, GatewayResponse, Status, UpstreamCall
 
 PROVIDERS = ["anthropic", "bedrock_invoke", "bedrock_converse", "vertex_ai", "azure"]
 NAMES = {
@@ -15,27 +17,55 @@ NAMES = {
     "azure": "Azure AI Foundry",
 }
 TIERS = ["haiku", "sonnet", "opus"]
+# The sample's columns run against the emulator except these (so both header marks show up in previews).
+REAL = {"vertex_ai"}
+# A tier that did not pass has a cause; these are the defaults the outcome model gives each status.
+DEFAULT_CAUSE = {Status.FAIL: "gateway", Status.ERROR: "infrastructure", Status.NOT_TESTED: "infrastructure"}
+GATEWAY_BODY = ('{"error": {"message": "litellm.BadRequestError: BedrockException - '
+                '{\\"message\\":\\"Malformed input request: <tool_choice> is not permitted\\"}", '
+                '"type": "invalid_request_error", "code": "400"}}')
 
 
-def cell(status: str, *, error: str | None = None, reason: str | None = None, fidelity=None, tiers=None) -> Cell:
+def tier(status: str, *, error: str | None = None, reason: str | None = None, cause: str | None = None,
+         emulated: bool = True, duration_ms: int = 1000, gateway_response: GatewayResponse | None = None,
+         upstream_calls: list[UpstreamCall] | None = None) -> TierDetail:
+    """One tier as the worker reports it: a non-pass tier has a cause; emulated upstream calls carry the
+    emulator's tag (a refusal for a fail), real ones none; a fail has the gateway's own answer."""
+    status = Status(status)
+    if cause is None:
+        cause = DEFAULT_CAUSE.get(status)
+    if upstream_calls is None:
+        refused = status == Status.FAIL
+        upstream_calls = [UpstreamCall(
+            method="POST", path="/v1/messages", status=400 if refused else 200,
+            cause=("refused" if refused else "ok") if emulated else None,
+            reason="tool_choice is not a field of this API" if refused and emulated else None)]
+    if gateway_response is None and status == Status.FAIL:
+        gateway_response = GatewayResponse(status=500, body=GATEWAY_BODY)
+    return TierDetail(
+        status=status,
+        error=error,
+        reason=reason,
+        cause=cause,
+        duration_ms=duration_ms,
+        evidence=Evidence(
+            result_text="PONG" if status == Status.PASS else "API Error: 500",
+            api_error_status=None if status == Status.PASS else 500,
+            upstream_calls=upstream_calls,
+            assertion=None if status == Status.PASS else "result_text == 'PONG'",
+            findings=["egress blocked: example.com:443"] if status == Status.ERROR else [],
+            gateway_response=gateway_response,
+            decisive=["result_text == 'PONG'"] if status == Status.PASS else [],
+        ),
+    )
+
+
+def cell(status: str, *, error: str | None = None, reason: str | None = None, fidelity=None, tiers=None,
+         cause: str | None = None, emulated: bool = True) -> Cell:
     status = Status(status)
     if tiers is None:
-        tiers = {
-            t: TierDetail(
-                status=status,
-                error=error,
-                reason=reason,
-                duration_ms=1000 + i,
-                evidence=Evidence(
-                    result_text="PONG" if status == Status.PASS else "API Error: 500",
-                    api_error_status=None if status == Status.PASS else 500,
-                    upstream_calls=[UpstreamCall(method="POST", path="/v1/messages", status=200)],
-                    assertion=None if status == Status.PASS else "result_text == 'PONG'",
-                    findings=["egress blocked: example.com:443"] if status == Status.ERROR else [],
-                ),
-            )
-            for i, t in enumerate(TIERS)
-        }
+        tiers = {t: tier(status.value, error=error, reason=reason, cause=cause, emulated=emulated, duration_ms=1000 + i)
+                 for i, t in enumerate(TIERS)}
     return Cell(status=status, error=error, reason=reason, tiers=tiers, fidelity=fidelity)
 
 
@@ -47,10 +77,17 @@ def matrix(
     claude_code_version: str = "2.1.197",
     generated_at: datetime | None = None,
     providers: list[str] | None = None,
+    upstreams: dict[str, str] | None = None,
+    report: dict | None = None,
 ) -> Matrix:
+    """`upstreams` ({provider: emulator|real|mixed|unknown}) defaults to REAL's columns real, the rest emulated;
+    `report` defaults to the run report the chord callback would write for these cells."""
     if cells is None:
         cells = every_status_cells()
     providers = providers or sorted({p for row in cells.values() for p in row}, key=_provider_order)
+    upstreams = upstreams or {}
+    if report is None:
+        report = sample_report(cells)
     return Matrix(
         generated_at=generated_at or datetime.now(timezone.utc),
         run_id=run_id,
@@ -58,11 +95,20 @@ def matrix(
         claude_code_version=claude_code_version,
         providers=providers,
         provider_names={p: NAMES.get(p, p) for p in providers},
+        providers_detail={p: ProviderDetail(upstream=upstreams.get(p, "real" if p in REAL else "emulator"),
+                                            name=NAMES.get(p, p)) for p in providers},
         tiers=TIERS,
         features=[
             FeatureRow(id=fid, name=fid.replace("_", " ").capitalize(), providers=row) for fid, row in cells.items()
         ],
+        report=report,
     )
+
+
+def sample_report(cells: dict[str, dict[str, Cell]]) -> dict:
+    results = [CellResult(feature=fid, provider=p, status=c.status, tiers=c.tiers)
+               for fid, row in cells.items() for p, c in row.items()]
+    return {"counts": dict(Counter(c.status.value for c in results)), "problems": [], **cause_report(results)}
 
 
 def _provider_order(p: str) -> int:
@@ -70,11 +116,21 @@ def _provider_order(p: str) -> int:
 
 
 def every_status_cells() -> dict[str, dict[str, Cell]]:
+    gap = ("emulator gap: POST /model/claude-opus/invoke (501): the emulator does not know the field "
+           "'output_config.effort'")
+    failing = {
+        "haiku": tier("fail", error="expected PONG, got 'API Error: 500'", duration_ms=1000),
+        "sonnet": tier("fail", error="expected PONG, got 'API Error: 500'", duration_ms=1001),
+        # the emulator could not judge this request: not the gateway's fault, not a verdict either
+        "opus": tier("error", error=gap, cause="emulator_gap", duration_ms=1002, upstream_calls=[UpstreamCall(
+            method="POST", path="/model/claude-opus/invoke", status=501, cause="emulator_gap",
+            reason="the emulator does not know the field 'output_config.effort'")]),
+    }
     return {
         "basic_messaging": {
             "anthropic": cell("pass"),
-            "bedrock_invoke": cell("fail", error="haiku: expected PONG, got 'API Error: 500'"),
-            "vertex_ai": cell("error", error="proxy did not boot within 120 s"),
+            "bedrock_invoke": cell("fail", error="haiku: expected PONG, got 'API Error: 500'", tiers=failing),
+            "vertex_ai": cell("error", error="proxy did not boot within 120 s", emulated=False),
         },
         "streaming": {
             "anthropic": cell(
@@ -87,13 +143,16 @@ def every_status_cells() -> dict[str, dict[str, Cell]]:
                 },
             ),
             "bedrock_invoke": cell("not_applicable", reason="no streaming on this route", tiers={}),
-            "vertex_ai": cell("not_tested", reason="no credentials for vertex_ai", tiers={}),
+            "vertex_ai": cell("not_tested", reason="quota exhausted before this cell ran", tiers={}),
         },
     }
 
 
 def old(hours: float) -> datetime:
     return datetime.now(timezone.utc) - timedelta(hours=hours)
+
+
+ERROR_CAUSES = ["provider", "infrastructure", "emulator_gap", "client"]
 
 
 def wide_matrix(**kw) -> Matrix:
@@ -109,6 +168,8 @@ def wide_matrix(**kw) -> Matrix:
                 status,
                 error=f"{provider}: example {status}" if status in ("fail", "error") else None,
                 reason=f"{provider}: example {status}" if status in ("not_applicable", "not_tested") else None,
+                cause=ERROR_CAUSES[i % len(ERROR_CAUSES)] if status == "error" else None,
+                emulated=provider not in REAL,
             )
         cells[feature] = row
     return matrix(cells, **kw)

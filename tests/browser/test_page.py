@@ -51,12 +51,13 @@ def test_tooltip_shows_error_reason_or_passing(open_page, screenshot_dir):
     assert not tooltip.is_visible()
     page.hover("[data-testid=cell-basic_messaging-bedrock_invoke] button")
     tooltip.wait_for(state="visible")
-    assert tooltip.inner_text() == m.features[0].providers["bedrock_invoke"].error
+    # a non-pass cell names its cause first, then its error
+    assert tooltip.inner_text() == "Cause: gateway\n" + m.features[0].providers["bedrock_invoke"].error
     page.screenshot(path=screenshot_dir / "02-tooltip.png")
     page.hover("[data-testid=cell-basic_messaging-anthropic] button")
     assert tooltip.inner_text() == "passing"
     page.hover("[data-testid=cell-streaming-vertex_ai] button")
-    assert tooltip.inner_text() == "no credentials for vertex_ai"
+    assert tooltip.inner_text() == "quota exhausted before this cell ran"  # no tier ran: no cause to name
     page.hover("h1")
     tooltip.wait_for(state="hidden")
 
@@ -74,7 +75,7 @@ def test_detail_view_shows_tiers_evidence_and_fidelity(open_page, screenshot_dir
     assert tiers.nth(0).get_attribute("data-status") == "fail"
     assert "1.00 s" in tiers.nth(0).inner_text()
     evidence = page.locator("[data-testid=evidence-haiku]").inner_text()
-    for expected in ("API Error: 500", "500", "POST /v1/messages → 200", "result_text == 'PONG'"):
+    for expected in ("API Error: 500", "500", "POST /v1/messages → 400", "result_text == 'PONG'"):
         assert expected in evidence
     page.screenshot(path=screenshot_dir / "03-detail-fail.png")
     page.click("[data-testid=detail-close]")
@@ -172,7 +173,7 @@ def test_keyboard_focus_shows_tooltip_and_enter_opens_detail(open_page):
     page.focus("[data-testid=cell-basic_messaging-vertex_ai] button")
     tooltip = page.locator("[data-testid=tooltip]")
     tooltip.wait_for(state="visible")
-    assert tooltip.inner_text() == "proxy did not boot within 120 s"
+    assert tooltip.inner_text() == "Cause: infrastructure\nproxy did not boot within 120 s"
     page.keyboard.press("Enter")
     page.locator("[data-testid=detail]").wait_for(state="visible")
     assert "proxy did not boot" in page.locator("[data-testid=detail-message]").inner_text()
@@ -201,3 +202,157 @@ def test_without_javascript_a_plain_table_is_shown(browser, tmp_path, screenshot
         page.screenshot(path=screenshot_dir / "11-noscript.png")
     finally:
         context.close()
+
+
+# ---- issue 10: who is to blame, what the gateway answered, how each column ran ----------------------------------
+
+def _order(page, *selectors):
+    """The selectors' elements in document order (each must exist once)."""
+    return page.evaluate(
+        """sels => {
+        const nodes = sels.map(s => document.querySelector(s));
+        if (nodes.some(n => !n)) return null;
+        return nodes.every((n, i) => i === 0 || (nodes[i - 1].compareDocumentPosition(n) & Node.DOCUMENT_POSITION_FOLLOWING));
+    }""",
+        list(selectors),
+    )
+
+
+def test_detail_shows_the_gateway_answer_first_then_the_cause_then_the_evidence(open_page, screenshot_dir):
+    from ccmatrix.publish.samples import GATEWAY_BODY
+
+    page, _ = open_page(page_for(matrix()))
+    page.click("[data-testid=cell-basic_messaging-bedrock_invoke] button")
+    page.locator("[data-testid=detail]").wait_for(state="visible")
+    section = "[data-testid=evidence-haiku]"
+    answer = page.locator(f"{section} [data-testid=gateway-response-haiku]")
+    assert "The gateway answered 500" in answer.inner_text()
+    # the body verbatim, as text in a <pre> (it contains <tool_choice>: escaped, not markup)
+    assert page.locator("[data-testid=gateway-body-haiku]").evaluate("e => e.tagName") == "PRE"
+    assert page.locator("[data-testid=gateway-body-haiku]").text_content() == GATEWAY_BODY
+    assert page.locator(f"{section} tool_choice").count() == 0
+    # order inside the tier: heading, the gateway's answer, the cause, then the existing evidence
+    assert _order(page, f"{section} h4", f"{section} [data-testid=gateway-response-haiku]",
+                  f"{section} [data-testid=cause-haiku]", f"{section} dl.evidence") is True
+    first = page.locator(f"{section} > :nth-child(2)")
+    assert first.get_attribute("data-testid") == "gateway-response-haiku"
+    cause = page.locator("[data-testid=cause-haiku]")
+    assert cause.inner_text() == "gateway" and cause.get_attribute("data-cause") == "gateway"
+    assert "cause" in cause.evaluate("e => getComputedStyle(e, '::before').content")  # labelled "cause: gateway"
+    # upstream calls show the emulator's own tag and reason
+    calls = page.locator(f"{section} [data-field=upstream_calls] li")
+    assert calls.first.inner_text() == "POST /v1/messages → 400 · emulator: refused — tool_choice is not a field of this API"
+    # the tiers table has a cause column too
+    assert page.locator("[data-testid=detail-tiers] tr[data-tier=haiku] [data-col=cause]").inner_text() == "gateway"
+    page.locator("[data-testid=detail]").screenshot(path=screenshot_dir / "12-detail-gateway-answer-cause.png")
+
+
+def test_an_emulator_gap_tier_gets_its_badge_and_the_emulators_reason(open_page, screenshot_dir):
+    page, _ = open_page(page_for(matrix()))
+    page.click("[data-testid=cell-basic_messaging-bedrock_invoke] button")
+    cause = page.locator("[data-testid=cause-opus]")
+    cause.wait_for(state="visible")
+    assert cause.inner_text() == "emulator gap" and cause.get_attribute("data-cause") == "emulator_gap"
+    assert page.locator("[data-testid=gateway-response-opus]").count() == 0  # no answer recorded: nothing shown
+    call = page.locator("[data-testid=evidence-opus] [data-field=upstream_calls] li").first
+    assert call.get_attribute("data-upstream-cause") == "emulator_gap"
+    assert "emulator: emulator_gap — the emulator does not know the field 'output_config.effort'" in call.inner_text()
+    # the dialog's head names only the causes of the tiers that give the cell its colour (fail), not opus's gap
+    head = page.locator("[data-testid=detail-head] .cause-badge")
+    assert [head.nth(i).get_attribute("data-cause") for i in range(head.count())] == ["gateway"]
+    cause.scroll_into_view_if_needed()
+    page.locator("[data-testid=evidence-opus]").screenshot(path=screenshot_dir / "13-detail-emulator-gap.png")
+
+
+def test_a_hostile_gateway_body_stays_text(open_page):
+    from ccmatrix.outcomes import GatewayResponse
+    from ccmatrix.publish.samples import cell, tier
+
+    body = '</pre><img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>'
+    tiers = {"haiku": tier("fail", error="bad", gateway_response=GatewayResponse(status=502, body=body, source="recorder"))}
+    page, requests = open_page(page_for(matrix({"basic": {"anthropic": cell("fail", error="bad", tiers=tiers)}})))
+    page.click("[data-testid=cell-basic-anthropic] button")
+    pre = page.locator("[data-testid=gateway-body-haiku]")
+    pre.wait_for(state="visible")
+    assert pre.text_content() == body
+    assert "The gateway answered 502 (recorded between the CLI and the gateway)" in \
+        page.locator("[data-testid=gateway-response-haiku]").inner_text()
+    assert page.locator("#detail-body img, #detail-body script").count() == 0
+    assert page.evaluate("window.__pwned") is None and requests == [] and page.js_errors == []
+
+
+def test_a_tier_without_evidence_still_shows_its_cause(open_page):
+    from ccmatrix.matrix import TierDetail
+    from ccmatrix.publish.samples import cell
+
+    tiers = {"haiku": TierDetail(status="error", error="time limit: the job did not finish", cause="infrastructure")}
+    page, _ = open_page(page_for(matrix({"basic": {"azure": cell("error", error="time limit", tiers=tiers)}})))
+    page.click("[data-testid=cell-basic-azure] button")
+    section = page.locator("[data-testid=evidence-haiku]")
+    section.wait_for(state="visible")
+    assert section.locator("[data-testid=cause-haiku]").inner_text() == "infrastructure"
+    assert "no evidence recorded" in section.inner_text()
+
+
+def test_header_marks_emulated_and_real_columns_with_a_legend(open_page, screenshot_dir):
+    page, _ = open_page(page_for(matrix()))
+    page.wait_for_selector("[data-testid=matrix]")
+    marks = {p: page.locator(f"[data-testid=upstream-{p}]") for p in ("anthropic", "bedrock_invoke", "vertex_ai")}
+    assert {p: m.inner_text().lower() for p, m in marks.items()} == {
+        "anthropic": "emulated", "bedrock_invoke": "emulated", "vertex_ai": "real"}
+    assert page.locator("th[data-provider=vertex_ai]").get_attribute("data-upstream") == "real"
+    # under the provider's name, inside its header cell
+    header = page.locator("[data-testid=provider-anthropic]")
+    assert header.inner_text().splitlines()[0] == "Anthropic"
+    name_top = header.evaluate("th => { const r = document.createRange(); r.selectNodeContents(th.firstChild);"
+                               " return r.getBoundingClientRect().bottom; }")
+    assert marks["anthropic"].bounding_box()["y"] >= name_top - 1
+    # real and emulated marks look different
+    styles = [m.evaluate("e => getComputedStyle(e).color + getComputedStyle(e).backgroundColor") for m in marks.values()]
+    assert styles[0] == styles[1] != styles[2]
+    legend = page.locator("[data-testid=legend]")
+    assert "emulated" in legend.locator("[data-testid=legend-upstream-emulator]").inner_text().lower()
+    assert "real provider" in legend.locator("[data-testid=legend-upstream-real]").inner_text()
+    assert page.locator("[data-testid=legend-upstream-mixed]").count() == 0  # only when a column is mixed
+    assert "emulator gap" in page.locator("[data-testid=legend-causes]").inner_text()
+    page.locator("[data-testid=matrix-scroll]").screenshot(path=screenshot_dir / "14-header-upstream-marks.png")
+    page.locator("[data-testid=legend]").screenshot(path=screenshot_dir / "15-legend-upstream.png")
+
+
+def test_mixed_and_old_documents(open_page):
+    page, _ = open_page(page_for(matrix(upstreams={"anthropic": "mixed"})))
+    assert page.locator("[data-testid=upstream-anthropic]").inner_text() == "mixed"
+    assert page.locator("[data-testid=legend-upstream-mixed]").count() == 1
+    document = json.loads(to_json(matrix()))
+    del document["providers_detail"]  # written before the field: the page still renders, with no marks
+    page, _ = open_page(render_page(document))
+    page.wait_for_selector("[data-testid=matrix]")
+    assert page.locator("[data-testid^=upstream-]").count() == 0
+    assert page.locator("[data-testid^=legend-upstream-]").count() == 0
+    assert page.js_errors == []
+
+
+def test_tooltip_of_a_non_pass_cell_names_its_cause(open_page, screenshot_dir):
+    page, _ = open_page(page_for(wide_matrix()))
+    tooltip = page.locator("[data-testid=tooltip]")
+    seen = {}
+    for td in page.locator("td.cell").all():
+        status, cause = td.get_attribute("data-status"), td.get_attribute("data-cause")
+        if status in ("fail", "error") and cause not in seen:
+            td.locator("button").hover()
+            tooltip.wait_for(state="visible")
+            seen[cause] = tooltip.inner_text().splitlines()[0]
+        if status in ("pass", "not_applicable"):
+            assert cause == "", (status, cause)
+    assert seen == {"gateway": "Cause: gateway", "provider": "Cause: provider", "infrastructure": "Cause: infrastructure",
+                    "emulator_gap": "Cause: emulator gap", "client": "Cause: client"}
+    page.hover("[data-testid=cell-tool_use_round_trip-anthropic] button")
+    page.screenshot(path=screenshot_dir / "16-tooltip-cause.png")
+
+
+def test_run_report_lists_the_emulator_gaps(open_page):
+    page, _ = open_page(page_for(matrix()))
+    page.click("[data-testid=run-report] summary")
+    gaps = page.locator("[data-testid=emulator-gaps] li")
+    assert gaps.count() == 1
+    assert gaps.first.inner_text().startswith("Basic messaging × Bedrock (Invoke) · opus: emulator gap:")

@@ -8,7 +8,8 @@ import pytest
 
 from ccmatrix.manifest import load_manifest
 from ccmatrix.matrix import IncompleteMatrix, build_matrix, json_schema, to_json, validate_document
-from ccmatrix.outcomes import Evidence, TierResult, UpstreamCall, cell_from_tiers
+from ccmatrix.outcomes import Evidence, GatewayResponse, TierResult, UpstreamCall, cell_from_tiers
+from worker.cell import CellOutcome
 
 GOLDEN = Path(__file__).resolve().parents[2] / "fixtures" / "golden_matrix.json"
 
@@ -22,13 +23,18 @@ def _cells(selection):
                 for t in selection.tiers}
         elif provider == "bedrock_converse":
             tiers = {"haiku": TierResult.passed(duration_ms=900),
-                     "sonnet": TierResult.failed("request refused (400): Extra inputs are not permitted"),
-                     "opus": TierResult.errored("rate limited or quota exhausted (429)")}
+                     "sonnet": TierResult.failed("request refused (400): Extra inputs are not permitted", evidence=Evidence(
+                         gateway_response=GatewayResponse(status=400, body='{"error": {"message": "Extra inputs"}}'),
+                         upstream_calls=[UpstreamCall(method="POST", path="/model/m/converse", status=400,
+                                                      cause="refused", reason="Extra inputs are not permitted")])),
+                     "opus": TierResult.errored("rate limited or quota exhausted (429)", cause="provider")}
         elif provider == "azure":
             tiers = {t: TierResult.not_applicable("no deployment of this model on Azure") for t in selection.tiers}
         else:
             tiers = {t: TierResult.not_tested("credentials not configured") for t in selection.tiers}
-        cells.append(cell_from_tiers("basic_messaging_non_streaming", provider, tiers))
+        cell = cell_from_tiers("basic_messaging_non_streaming", provider, tiers)
+        upstream = "real" if provider == "vertex_ai" else "emulator"
+        cells.append(CellOutcome(**cell.model_dump(), upstream=upstream))
     return cells
 
 

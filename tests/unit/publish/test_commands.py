@@ -58,9 +58,10 @@ def test_diff_names_the_changed_cells(hist, capsys):
     assert run(["diff", "--history-dir", str(hist), "20250101", "20250102"]) == 1
     out = capsys.readouterr().out
     assert "LiteLLM 1.80.0" in out and "LiteLLM 1.106.2" in out
-    assert "basic_messaging_non_streaming × bedrock_invoke: pass -> fail  [green_to_red]  400 from bedrock" in out
-    assert "streaming × anthropic: fail -> pass  [red_to_green]" in out
-    assert "    haiku: pass -> fail" in out
+    assert ("basic_messaging_non_streaming × bedrock_invoke: pass -> fail  [green_to_red]  cause: gateway  "
+            "400 from bedrock") in out
+    assert "streaming × anthropic: fail -> pass  [red_to_green]\n" in out  # a pass names no cause
+    assert "    haiku: pass -> fail  (gateway)" in out
     assert "basic_messaging_non_streaming × anthropic" not in out
     assert "2 cell(s) changed" in out
 

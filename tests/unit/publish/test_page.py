@@ -51,3 +51,24 @@ def test_noscript_table_escapes_and_shows_statuses():
     assert "<img" not in table and "&lt;img" in table
     for status in ("pass", "fail", "error", "not_applicable", "not_tested"):
         assert status in table
+
+
+def test_samples_carry_the_attribution_fields():
+    document = json.loads(to_json(matrix()))
+    assert {d["upstream"] for d in document["providers_detail"].values()} == {"emulator", "real"}
+    failing = document["features"][0]["providers"]["bedrock_invoke"]["tiers"]
+    assert failing["haiku"]["cause"] == "gateway" and failing["haiku"]["evidence"]["gateway_response"]["status"] == 500
+    assert failing["haiku"]["evidence"]["upstream_calls"][0]["cause"] == "refused"
+    assert failing["opus"]["cause"] == "emulator_gap"
+    assert document["report"]["emulator_gaps"][0]["tier"] == "opus"
+    assert document["report"]["causes"]["emulator_gap"] == 1
+
+
+def test_noscript_table_marks_emulated_columns_and_names_causes():
+    table = plain_table(json.loads(to_json(matrix())))
+    assert "Anthropic<br><small>emulated</small>" in table and "Vertex AI<br><small>real</small>" in table
+    assert 'title="Cause: gateway\nhaiku: expected PONG' in table
+    assert 'title="Cause: infrastructure\nproxy did not boot' in table
+    document = json.loads(to_json(matrix()))
+    del document["providers_detail"]  # a document from before the field: no mark, no error
+    assert "<small>" not in plain_table(document)

@@ -88,3 +88,31 @@ def test_published_json_is_the_matrix(tmp_path):
     m = matrix(run_id="r9")
     publish_run(m, settings(tmp_path))
     assert json.loads((tmp_path / "out" / "compatibility-matrix.json").read_text()) == m.model_dump(mode="json", exclude_none=True)
+
+
+def test_providers_detail_that_does_not_match_the_columns_is_refused(tmp_path):
+    m = matrix()
+    del m.providers_detail["vertex_ai"]
+    with pytest.raises(PublishRefused, match="providers_detail describes"):
+        publish_run(m, settings(tmp_path))
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_matrix_without_providers_detail_is_still_published(tmp_path):
+    m = matrix(run_id="old-shape")
+    m.providers_detail = {}  # as a document from before the field: optional, never partial
+    report = publish_run(m, settings(tmp_path))
+    assert report.published and report.problems == []
+    assert json.loads((tmp_path / "out" / "compatibility-matrix.json").read_text())["providers_detail"] == {}
+
+
+def test_the_regression_report_names_the_cause(tmp_path):
+    s = settings(tmp_path)
+    publish_run(matrix({"basic": {"anthropic": cell("pass")}}, run_id="r1"), s)
+    report = publish_run(matrix({"basic": {"anthropic": cell("error", error="overloaded", cause="provider")}},
+                                run_id="r2"), s)
+    change = report.regression.changes[0]
+    assert (change.kind, change.cause) == ("new_error", "provider")
+    assert {t.cause for t in change.tiers} == {"provider"}
+    md = (tmp_path / "out" / "regression-report.md").read_text()
+    assert "| provider | overloaded |" in md

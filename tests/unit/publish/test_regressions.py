@@ -93,7 +93,8 @@ def test_markdown_summary_names_cells_versions_and_escapes_tables():
     assert "1.80.0" in md and "1.106.2" in md and "old-run" in md and "new-run" in md
     assert "bad \\| pipe newline" in md
     row = next(line for line in md.splitlines() if line.startswith("| Basic"))
-    assert row.count(" | ") == 5  # six columns, no broken table
+    assert row.count(" | ") == 6  # seven columns, no broken table
+    assert "| gateway |" in row and "haiku: pass → fail (gateway)" in row
 
 
 def test_dump_carries_status_and_counts_for_a_task_result():
