@@ -110,6 +110,13 @@ def _sampling_error(body: dict) -> str | None:
     return None
 
 
+def body_fields() -> set[str]:
+    """Top-level fields of an Anthropic Messages body (the SDK's MessageCreateParams, plus the sampling fields)."""
+    from anthropic.types.beta.message_create_params import MessageCreateParamsBase as T
+
+    return set(T.__required_keys__) | set(T.__optional_keys__) | set(_SAMPLING)
+
+
 def validate(body: dict, kind: str = "messages") -> str | None:
     """None when the body is valid, else the error message."""
     from pydantic_core import ValidationError

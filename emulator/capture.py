@@ -58,6 +58,10 @@ class CaptureStore:
             "error": None,
             "stream": False,
             "response": None,
+            # why the emulator answered what it did: ok | injected | refused | emulator_gap, with a one-line reason
+            # (set by server.tag once the answer is known; README "Why it answered")
+            "cause": None,
+            "cause_reason": None,
             "ts": time.time(),
         }
         self.records.append(rec)

@@ -1,7 +1,7 @@
 """Control API under /_emulator/ (same port as the dialects).
 
 POST   /_emulator/jobs      {"job_id", "faults": [Fault], "scenario": {...}} -> that job is current
-GET    /_emulator/captures?job_id=X -> {"captures": [...]}
+GET    /_emulator/captures?job_id=X -> {"captures": [...]}  (each with cause + cause_reason, README "Why it answered")
 POST   /_emulator/faults    Fault (added to the current job's faults)
 DELETE /_emulator/faults
 GET    /_emulator/health    -> {"ok": true}

@@ -87,6 +87,19 @@ class Applied:
     def has(self, mode: str) -> bool:
         return mode in self.modes
 
+    def describe(self, stream_faults: list[str] | None = None) -> str | None:
+        """"fault: ..." naming what the run injected into an answer that was not an error, or None.
+
+        A named mode counts as soon as it applies to the request (the emulator does not track whether the request
+        exercised the feature it breaks); stream faults count only as the stream really carried them
+        (`stream_faults`, from dialects.base.stream_response)."""
+        parts = []
+        if self.delay_s:
+            parts.append(f"delay {self.delay_s:g}s")
+        parts.extend(stream_faults or [])
+        parts.extend(f"mode {m} ({MODES[m]})" for m in sorted(self.modes))
+        return "fault: " + "; ".join(parts) if parts else None
+
 
 class FaultBook:
     def __init__(self) -> None:
@@ -101,12 +114,13 @@ class FaultBook:
     def clear(self) -> None:
         self.faults = []
 
-    def take(self, provider: str, operation: str) -> Applied:
-        """Faults matching this request; consumes one use of each `times`-limited fault."""
+    def take(self, provider: str, operation: str, *, explicit_only: bool = False) -> Applied:
+        """Faults matching this request; consumes one use of each `times`-limited fault. `explicit_only`: only
+        faults naming this very operation (the Vertex `/token` exchange is exempt from the others)."""
         out = Applied()
         modes = set()
         for f in self.faults:
-            if not f.matches(provider, operation):
+            if not f.matches(provider, operation) or (explicit_only and f.operation != operation):
                 continue
             if f.times is not None:
                 f.times -= 1

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from . import media, prompts, profiles, structured, tokens
 from .cache import PromptCache
-from .errors import invalid
+from .errors import injected, invalid
 from .faults import Applied
 from .neutral import NeutralRequest, Reply
 from .signatures import Signer
@@ -44,14 +44,14 @@ class ScriptedModel:
         self.scenario_ref = scenario_ref or (lambda: {})
 
     # -- checks that need model state ------------------------------------------------------------------
-    def check(self, req: NeutralRequest) -> None:
-        self.signer.check_messages(req)
+    def check(self, req: NeutralRequest, applied: Applied | None = None) -> None:
+        self.signer.check_messages(req, stripped=bool(applied and applied.has("strip_thinking")))
         media.validate_blocks(req)
         _check_tool_pairs(req)
 
     # -- entry points ------------------------------------------------------------------------------------
     def respond(self, req: NeutralRequest, applied: Applied) -> Reply:
-        self.check(req)
+        self.check(req, applied)
         content, stop = self._decide(req, applied)
         if req.thinking_on and not applied.has("strip_thinking"):
             content = [self._thinking(req, applied)] + content
@@ -79,7 +79,8 @@ class ScriptedModel:
 
         if any(t.startswith("web_search_") for t in server_types):
             if applied.has("refuse_web_search"):
-                raise invalid("tools.0: Input tag 'web_search_20250305' found using 'type' does not match any of the expected tags")
+                raise injected("tools.0: Input tag 'web_search_20250305' found using 'type' does not match any of the "
+                               "expected tags", "mode refuse_web_search: the web_search server tool is refused")
             return self._web_search(req, prompt), "end_turn"
 
         so_tool = next((n for n in tool_names if n and re.fullmatch(r"structured_?output", n, re.I)), None)
@@ -156,9 +157,7 @@ class ScriptedModel:
         prompt = prompts.user_prompt(req)
         text = (f"The user asked: {prompt[:120]!r}. Turn {len(req.messages)}: I will answer exactly as asked, "
                 "checking each step before replying.")
-        sig = self.signer.sign(text)
-        if applied.has("tamper_signature"):
-            sig = sig[:-6] + ("AAAAA=" if not sig.endswith("AAAAA=") else "BBBBB=")
+        sig = self.signer.tampered(text) if applied.has("tamper_signature") else self.signer.sign(text)
         return {"type": "thinking", "thinking": text, "signature": sig}
 
     # -- usage -------------------------------------------------------------------------------------------

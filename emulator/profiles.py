@@ -1,6 +1,8 @@
 """Provider profiles: data (profiles/<provider>.yaml) for what the request schemas do not say.
 
-A profile may `inherit: <other provider>` and override keys.
+A profile may `inherit: <other provider>` and override keys. A profile with `betas_accepted_add_sdk: true` also
+accepts every beta of the installed anthropic SDK's `AnthropicBetaParam` literal (resolved in that file only: a
+profile that inherits it and sets its own `betas_accepted` does not get them).
 """
 from __future__ import annotations
 
@@ -16,6 +18,9 @@ DIR = Path(__file__).parent / "profiles"
 @lru_cache(maxsize=None)
 def load(provider: str) -> dict:
     data = yaml.safe_load((DIR / f"{provider}.yaml").read_text())
+    if data.pop("betas_accepted_add_sdk", False):
+        from .catalog import sdk_betas
+        data["betas_accepted"] = list(dict.fromkeys(list(data.get("betas_accepted", [])) + sorted(sdk_betas())))
     parent = data.pop("inherit", None)
     if parent:
         base = dict(load(parent))

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 ROUTES = [
     # (provider, operation, method, regex)
@@ -18,7 +19,7 @@ ROUTES = [
     ("vertex_ai", "count_tokens", "POST", re.compile(
         r"^/v1(?:beta1)?/projects/(?P<project>[^/]+)/locations/(?P<location>[^/]+)/publishers/anthropic/models/count-tokens:rawPredict$")),
     ("vertex_ai", "messages", "POST", re.compile(
-        r"^/v1(?:beta1)?/projects/(?P<project>[^/]+)/locations/(?P<location>[^/]+)/publishers/anthropic/models/(?P<model>[^/:]+):(?P<verb>rawPredict|streamRawPredict)$")),
+        r"^/v1(?:beta1)?/projects/(?P<project>[^/]+)/locations/(?P<location>[^/]+)/publishers/anthropic/models/(?P<model>[^/]+?):(?P<verb>rawPredict|streamRawPredict)$")),
 ]
 
 
@@ -28,6 +29,43 @@ def match(method: str, path: str):
         mo = rx.match(path)
         if mo:
             if method != m:
-                return provider, "_method", {}
+                return provider, "_method", {"operation": op}
             return provider, op, mo.groupdict()
     return None
+
+
+# A path that matches no route: the provider it was most likely meant for (its error shape answers it).
+GUESS = [
+    ("vertex_ai", re.compile(r"^/(?:v1(?:beta1)?/projects/|token$)")),
+    ("azure", re.compile(r"^/anthropic/")),
+    ("bedrock_invoke", re.compile(r"^/model/.+/invoke[^/]*$")),
+    ("bedrock_converse", re.compile(r"^/(?:model|guardrail|guardrail-checks|async-invoke)(?:/|$)")),
+    ("anthropic", re.compile(r"^/v1/")),
+]
+# Bedrock runtime's own namespaces: botocore's service model lists every operation under them, so a path there
+# that is no operation is one Bedrock itself refuses (not a gap of the emulator).
+BEDROCK_NAMESPACE = re.compile(r"^/(?:model|guardrail|guardrail-checks|async-invoke)(?:/|$)")
+
+
+def guess_provider(path: str) -> str | None:
+    return next((p for p, rx in GUESS if rx.match(path)), None)
+
+
+@lru_cache(maxsize=1)
+def _bedrock_operations() -> list[tuple[str, str, re.Pattern]]:
+    """(operation, method, path regex) of every bedrock-runtime operation in botocore's service model."""
+    import botocore.session
+
+    model = botocore.session.get_session().get_service_model("bedrock-runtime")
+    out = []
+    for name in model.operation_names:
+        http = model.operation_model(name).http
+        uri = http["requestUri"].split("?", 1)[0]
+        rx = re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(uri)).replace("/model/[^/]+/", "/model/.+/")
+        out.append((name, http["method"], re.compile("^" + rx + "$")))
+    return out
+
+
+def bedrock_operation(method: str, path: str) -> str | None:
+    """The bedrock-runtime operation (botocore's name) this request is, or None."""
+    return next((name for name, m, rx in _bedrock_operations() if m == method and rx.match(path)), None)

@@ -1,21 +1,30 @@
 """Profile rules applied to a neutral request (what the schemas do not say)."""
 from __future__ import annotations
 
-from . import profiles, tokens
-from .errors import EmulatorError, invalid
+from . import catalog, profiles, tokens
+from .errors import gap, invalid
 from .neutral import NeutralRequest
 
 
 def check_betas(provider: str, betas: list[str]) -> None:
+    """Betas outside the provider's profile are refused like the provider does. A beta some profile or the
+    anthropic SDK knows is a refusal (this provider does not take it); one the emulator has never heard of is a
+    gap (it may be newer than the emulator's data) — answered the same way."""
     accepted = set(profiles.load(provider).get("betas_accepted", []))
     bad = [b for b in betas if b not in accepted]
     if bad:
         style = profiles.load(provider).get("beta_error_style", "anthropic")
         if style == "bedrock":
-            raise invalid("invalid beta flag")
-        raise invalid("Unexpected value(s) " + ", ".join(f"`{b}`" for b in bad)
-                      + " for the `anthropic-beta` header. Please consult our documentation at docs.claude.com"
-                      " or try again without the header.")
+            message = "invalid beta flag"
+        else:
+            message = ("Unexpected value(s) " + ", ".join(f"`{b}`" for b in bad)
+                       + " for the `anthropic-beta` header. Please consult our documentation at docs.claude.com"
+                       " or try again without the header.")
+        known = [b for b in bad if catalog.known_beta(b)]
+        if known:
+            raise invalid(message, reason=f"{message} (not accepted on {provider}: {', '.join(known)})")
+        raise gap(message, f"anthropic-beta {', '.join(bad)} is in no provider profile and not among the "
+                           "anthropic SDK's betas (AnthropicBetaParam)")
 
 
 def check_top_level(provider: str, body: dict) -> None:
@@ -25,9 +34,15 @@ def check_top_level(provider: str, body: dict) -> None:
 
 
 def features(provider: str, model: str) -> dict:
+    """The model's feature flags. On the Anthropic API surface (anthropic, azure) the body's model id is judged
+    here (catalog.judge: known? offered here? in this provider's id shape?); Bedrock and Vertex judge the id of
+    their URL in the dialect and pass the Claude API name."""
+    if catalog.SHAPE.get(provider) == "api":
+        catalog.require(catalog.judge(provider, model), "not_found_error", f"model: {model}", 404)
     f = profiles.model_features(provider, model)
     if f is None:
-        raise EmulatorError("not_found_error", f"model: {model}", 404)
+        raise gap(f"model: {model}", f"no feature profile (profiles/{provider}.yaml models) matches {model}",
+                  kind="not_found_error", status=404)
     return f
 
 
@@ -39,8 +54,11 @@ def check_request(req: NeutralRequest, raw: dict | None = None) -> dict:
     for i, t in enumerate(req.tools):
         ttype = t.get("type") or "custom"
         if ttype not in accepted_tools:
-            raise invalid(prof.get("tool_error", "tools.{i}: Input tag '{t}' found using 'type' does not match any of "
-                                   "the expected tags").format(i=i, t=ttype))
+            message = prof.get("tool_error", "tools.{i}: Input tag '{t}' found using 'type' does not match any of "
+                               "the expected tags").format(i=i, t=ttype)
+            if not catalog.known_tool_type(ttype):   # the schema took it, yet no provider profile lists it
+                raise gap(message, f"tool type {ttype} is in no provider profile (tool_types_accepted)")
+            raise invalid(message)
         need = prof.get("tool_types_need_beta", {}).get(ttype)
         if need and need not in req.betas:
             raise invalid(f"tools.{i}: Input tag '{ttype}' found using 'type' does not match any of the expected tags"

@@ -15,7 +15,7 @@ from starlette.responses import JSONResponse, Response
 from . import anthropic_schema, control, routes
 from .dialects.anthropic import AnthropicDialect
 from .dialects.base import Call, StreamCut
-from .errors import STATUS_KIND, EmulatorError
+from .errors import CAUSES, STATUS_KIND, EmulatorError
 from .state import State
 
 log = logging.getLogger("emulator")
@@ -58,7 +58,15 @@ def fault_error(status: int, retry_after: int | None) -> EmulatorError:
     if status == 429 and retry_after is None:
         retry_after = 1
     return EmulatorError(kind, messages.get(kind, f"Internal server error (emulator fault {status})"), status,
-                         retry_after=retry_after)
+                         retry_after=retry_after, cause="injected",
+                         reason=f"fault: status {status}" + (f" (retry-after {retry_after}s)" if retry_after else ""))
+
+
+def tag(rec: dict, cause: str, reason: str | None) -> None:
+    """Why the emulator answered what it did: the record's `cause` and `cause_reason` (README "Why it answered")."""
+    assert cause in CAUSES, cause
+    rec["cause"] = cause
+    rec["cause_reason"] = None if reason is None else " ".join(str(reason).split())[:1000]
 
 
 class EmulatorApp:
@@ -95,20 +103,64 @@ class EmulatorApp:
             return await control.handle(self.state, request, path[len("/_emulator/"):].strip("/"))
         hit = routes.match(method, path)
         if hit is None:
-            return self._not_found(path, method)
+            return await self.unrouted(request, *self._judge_unrouted(method, path))
         provider, operation, params = hit
-        dialect = self.dialects.get(provider)
-        if dialect is None and provider.startswith("bedrock"):
-            dialect = self.dialects.get("bedrock_converse")
-        if dialect is None:
-            return self._not_found(path, method)
+        dialect = self._dialect(provider)
+        if dialect is None:  # pragma: no cover - every routed provider has its dialect
+            return await self.unrouted(request, provider, "unknown", EmulatorError(
+                "not_found_error", f"Not found: {method} {path}", 404, cause="emulator_gap",
+                reason=f"emulator gap: no {provider} dialect loaded"))
         if operation == "_method":
-            return dialect.error_response(EmulatorError("not_found_error", f"{method} {path} not supported", 405))
+            # a provider's own path with the wrong method: the provider refuses it
+            return await self.unrouted(request, provider, params.get("operation", "unknown"),
+                                       EmulatorError("not_found_error", f"{method} {path} not supported", 405))
         return await self.handle(dialect, provider, operation, params, request)
 
-    def _not_found(self, path: str, method: str) -> Response:
-        return JSONResponse({"type": "error", "error": {"type": "not_found_error",
-                                                        "message": f"Not found: {method} {path}"}}, status_code=404)
+    def _dialect(self, provider: str | None):
+        dialect = self.dialects.get(provider) if provider else None
+        if dialect is None and provider and provider.startswith("bedrock"):
+            dialect = self.dialects.get("bedrock_converse")
+        return dialect
+
+    @staticmethod
+    def _judge_unrouted(method: str, path: str) -> tuple[str | None, str, EmulatorError]:
+        """(provider guess, operation "unknown", the error) for a request that matches no route."""
+        provider = routes.guess_provider(path)
+        message = f"Not found: {method} {path}"
+        if provider and provider.startswith("bedrock"):
+            op = routes.bedrock_operation(method, path)
+            if op:
+                return provider, "unknown", EmulatorError(
+                    "not_found_error", message, 404, cause="emulator_gap",
+                    reason=f"emulator gap: Bedrock runtime operation {op} is not emulated")
+            if routes.BEDROCK_NAMESPACE.match(path):
+                # botocore's bedrock-runtime service model lists every operation of this namespace: none is this
+                return provider, "unknown", EmulatorError(
+                    "not_found_error", "The requested operation is not recognized by the service.", 404,
+                    aws_type="UnknownOperationException",
+                    reason=f"{method} {path} is no bedrock-runtime operation (botocore service model)")
+        return provider, "unknown", EmulatorError(
+            "not_found_error", message, 404, cause="emulator_gap",
+            reason=f"emulator gap: {method} {path} matches no emulated route"
+                   + (f" (closest provider: {provider})" if provider else ""))
+
+    async def unrouted(self, request: Request, provider: str | None, operation: str, err: EmulatorError) -> Response:
+        """Answer (in the guessed provider's error shape) and capture a request no dialect handles."""
+        st = self.state
+        raw = await self._read_body(request)
+        rec = st.captures.new(st.job_id, provider, operation, request.method, request.url.path,
+                              request.url.query, request.headers, raw or b"", request.headers.get("content-type", ""))
+        dialect = self._dialect(provider)
+        if dialect is not None:
+            response = dialect.error_response(err)
+        else:
+            response = JSONResponse({"type": "error", "error": {"type": err.kind, "message": err.message}},
+                                    status_code=err.status)
+        rec["status"] = response.status_code
+        rec["error"] = err.message
+        tag(rec, err.cause, err.reason)
+        st.captures.finish(rec)
+        return response
 
     async def _read_body(self, request: Request) -> bytes | None:
         declared = request.headers.get("content-length")
@@ -128,8 +180,8 @@ class EmulatorApp:
         raw_path = request.scope.get("raw_path", b"").decode("latin-1").split("?", 1)[0] or request.url.path
         rec = st.captures.new(st.job_id, provider, operation, request.method, request.url.path,
                               request.url.query, request.headers, raw or b"", request.headers.get("content-type", ""))
-        exempt = operation == "token"
-        applied = st.faults.take(provider, operation) if not exempt else st.faults.take("_none_", "_none_")
+        # the Vertex token exchange takes only faults that name operation "token" (faults.py)
+        applied = st.faults.take(provider, operation, explicit_only=operation == "token")
         call = Call(provider=provider, operation=operation, method=request.method, path=request.url.path,
                     raw_path=raw_path, query=request.url.query, headers=request.headers, raw=raw or b"",
                     params=params, applied=applied, rec=rec, state=st)
@@ -144,11 +196,19 @@ class EmulatorApp:
         except EmulatorError as err:
             response = dialect.error_response(err)
             call.done(response.status_code, error=err.message)
+            tag(rec, err.cause, err.reason)
         except Exception as exc:  # never crash: a provider-styled 500
             log.exception("emulator internal error on %s %s", request.method, request.url.path)
             err = EmulatorError("api_error", f"Internal server error: {type(exc).__name__}", 500)
             response = dialect.error_response(err)
             call.done(500, error=err.message)
+            tag(rec, "emulator_gap", f"emulator internal error: {type(exc).__name__}: {exc}")
+        else:
+            if response.status_code >= 400:   # answered an error without raising (the Vertex token exchange)
+                tag(rec, "refused", rec.get("error") or f"HTTP {response.status_code}")
+            else:
+                injected = applied.describe(call.extra.get("injected"))
+                tag(rec, "injected" if injected else "ok", injected)
         if not call.extra.get("streaming"):
             rec["status"] = response.status_code
             st.captures.finish(rec)

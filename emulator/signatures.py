@@ -8,7 +8,7 @@ import os
 import secrets
 from pathlib import Path
 
-from .errors import invalid
+from .errors import injected, invalid
 
 
 class Signer:
@@ -24,17 +24,31 @@ class Signer:
         mac = hmac.new(self.secret, b"thinking\x00" + text.encode(), hashlib.sha256).digest()
         return base64.b64encode(b"EMU1" + mac).decode()
 
+    def tampered(self, text: str) -> str:
+        """The signature fault mode tamper_signature hands out instead of sign(text)."""
+        sig = self.sign(text)
+        return sig[:-6] + ("AAAAA=" if not sig.endswith("AAAAA=") else "BBBBB=")
+
     def verify(self, text: str, signature: str) -> bool:
         return isinstance(signature, str) and hmac.compare_digest(signature.encode(), self.sign(text).encode())
 
-    def check_messages(self, req) -> None:
-        """Every replayed thinking block must carry the signature we issued (400 like the real API)."""
+    def check_messages(self, req, stripped: bool = False) -> None:
+        """Every replayed thinking block must carry the signature we issued (400 like the real API).
+
+        A replayed signature that is exactly the one fault mode tamper_signature handed out is refused the same
+        way, but tagged injected; so is a missing thinking block while strip_thinking applies (`stripped`): the
+        emulator's own faulty answers made the client send them."""
         for i, m in enumerate(req.messages):
             if m["role"] != "assistant":
                 continue
             for j, b in enumerate(m["content"]):
                 if b.get("type") == "thinking" and not self.verify(b.get("thinking", ""), b.get("signature", "")):
-                    raise invalid(f"messages.{i}.content.{j}: Invalid `signature` in `thinking` block")
+                    message = f"messages.{i}.content.{j}: Invalid `signature` in `thinking` block"
+                    if isinstance(b.get("signature"), str) and hmac.compare_digest(
+                            b["signature"].encode(), self.tampered(b.get("thinking", "")).encode()):
+                        raise injected(message, "mode tamper_signature: the replayed signature is the tampered one "
+                                                "the emulator handed out")
+                    raise invalid(message)
                 if b.get("type") == "redacted_thinking" and not b.get("data"):
                     raise invalid(f"messages.{i}.content.{j}: Invalid `data` in `redacted_thinking` block")
         if not req.thinking_on:
@@ -47,10 +61,14 @@ class Signer:
             has_tool = any(b.get("type") == "tool_use" for b in m["content"])
             if has_tool and m["content"] and m["content"][0].get("type") not in ("thinking", "redacted_thinking"):
                 found = m["content"][0].get("type")
-                raise invalid(f"messages.{i}.content.0.type: Expected `thinking` or `redacted_thinking`, but found "
-                              f"`{found}`. When `thinking` is enabled, a final `assistant` message must start with a "
-                              "thinking block (preceeding the lastmost set of `tool_use` and `tool_result` blocks). We "
-                              "recommend you include thinking blocks from previous turns. To avoid this requirement, "
-                              "disable `thinking`. Please consult our documentation at "
-                              "https://docs.claude.com/en/docs/build-with-claude/extended-thinking")
+                message = (f"messages.{i}.content.0.type: Expected `thinking` or `redacted_thinking`, but found "
+                           f"`{found}`. When `thinking` is enabled, a final `assistant` message must start with a "
+                           "thinking block (preceeding the lastmost set of `tool_use` and `tool_result` blocks). We "
+                           "recommend you include thinking blocks from previous turns. To avoid this requirement, "
+                           "disable `thinking`. Please consult our documentation at "
+                           "https://docs.claude.com/en/docs/build-with-claude/extended-thinking")
+                if stripped:
+                    raise injected(message, "mode strip_thinking: the emulator's answers carried no thinking block "
+                                            "to replay")
+                raise invalid(message)
             break

@@ -80,6 +80,14 @@ def stream_response(call: Call, frames: list[bytes], media_type: str, *, neutral
         call.rec["error"] = f"stream cut after {cut} events (fault)"
     if error_at is not None:
         call.rec["error"] = f"mid-stream provider error after {error_at} events (fault)"
+    # the stream faults that really change this stream (the server tags the answer `injected` with them)
+    acted = call.extra.setdefault("injected", [])
+    if bad_at is not None and (cut is None or bad_at < cut) and (error_at is None or bad_at < error_at):
+        acted.append("malformed frame")
+    if error_at is not None and error_at < len(frames) and (cut is None or error_at < cut):
+        acted.append(f"mid-stream provider error after {error_at} events")
+    if cut is not None and cut < len(frames) and (error_at is None or cut <= error_at):
+        acted.append(f"stream cut after {cut} events")
 
     async def gen():
         try:

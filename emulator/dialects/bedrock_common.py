@@ -9,7 +9,7 @@ from urllib.parse import unquote
 
 from starlette.responses import JSONResponse
 
-from .. import sigv4
+from .. import catalog, sigv4
 from ..errors import EmulatorError, invalid
 
 AWS_TYPES = {
@@ -25,8 +25,9 @@ AWS_TYPES = {
     "overloaded_error": "ServiceUnavailableException",
 }
 
-MODEL_ID = re.compile(r"^(?:(?P<geo>us|eu|apac|global|jp|au|ca|us-gov)\.)?anthropic\.(?P<model>claude-[a-z0-9.-]+?)(?:-v\d+(?::\d+)?)?$")
-ARN = re.compile(r"^arn:aws(?:-[a-z]+)?:bedrock:[a-z0-9-]+:\d{12}:(?:inference-profile|application-inference-profile|foundation-model|provisioned-model)/(?P<rest>.+)$")
+MODEL_ID = catalog.BEDROCK_ID
+ARN = catalog.BEDROCK_ARN
+INVALID_MODEL = "The provided model identifier is invalid."
 
 
 def aws_type(err: EmulatorError) -> str:
@@ -50,15 +51,16 @@ def authenticate(call) -> None:
 
 
 def model_from_path(call) -> tuple[str, str]:
-    """(modelId as sent, Anthropic model name); 400 for identifiers Bedrock does not know."""
+    """(modelId as sent, Anthropic model name); 400 for identifiers Bedrock does not know: refused when the id
+    names a known model in another provider's shape or one Bedrock does not offer, a gap when the emulator has
+    never heard of the model (catalog.judge)."""
     model_id = unquote(call.params["model_id"])
     probe = model_id
     m = ARN.match(model_id)
     if m:
         probe = m.group("rest")
+    catalog.require(catalog.judge(call.provider, model_id), "invalid_request_error", INVALID_MODEL, 400)
     mm = MODEL_ID.match(probe)
-    if not mm:
-        raise invalid("The provided model identifier is invalid.")
     name = mm.group("model")
     # CountTokens takes the base foundation-model id (AWS's examples use `anthropic.claude-...-v1:0`); the
     # on-demand/inference-profile rule is for invocation only.

@@ -6,7 +6,8 @@ import binascii
 import json
 import re
 
-from ..errors import invalid
+from .. import anthropic_schema, profiles
+from ..errors import gap, invalid
 from ..neutral import NeutralRequest, Reply
 
 ADDITIONAL_KEYS = {"thinking", "anthropic_beta", "top_k", "reasoning_config", "reasoningConfig", "output_config",
@@ -160,7 +161,16 @@ def decode(provider: str, params: dict, model: str) -> NeutralRequest:
         raise invalid("additionalModelRequestFields must be an object")
     unknown = sorted(set(extra) - ADDITIONAL_KEYS)
     if unknown:
-        raise invalid(f"The model returned the following errors: {unknown[0]}: Extra inputs are not permitted")
+        message = f"The model returned the following errors: {unknown[0]}: Extra inputs are not permitted"
+        # Bedrock hands these fields to the model's own (InvokeModel) body: a field the Anthropic Messages schema
+        # does not have, or one Bedrock InvokeModel refuses (profiles/bedrock_invoke.yaml top_level_refused; model
+        # and stream, bedrock_invoke.decode_invoke_body), is refused; a Messages field the emulator's codec does
+        # not model is beyond what it can judge.
+        refused_here = set(profiles.load("bedrock_invoke").get("top_level_refused", [])) | {"model", "stream"}
+        if unknown[0] in anthropic_schema.body_fields() and unknown[0] not in refused_here:
+            raise gap(message, f"additionalModelRequestFields.{unknown[0]} is an Anthropic Messages field the "
+                               "emulator's Converse codec does not model")
+        raise invalid(message)
     thinking = extra.get("thinking") or extra.get("reasoning_config") or extra.get("reasoningConfig")
     betas = extra.get("anthropic_beta") or []
     if not isinstance(betas, list):

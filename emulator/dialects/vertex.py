@@ -1,12 +1,11 @@
 """Vertex AI (Anthropic publisher models): /token, :rawPredict, :streamRawPredict (SSE), count-tokens:rawPredict."""
 from __future__ import annotations
 
-import re
 
 from starlette.responses import JSONResponse
 
-from .. import credentials, profiles, vertex_auth
-from ..errors import EmulatorError, invalid
+from .. import catalog, credentials, profiles, vertex_auth
+from ..errors import EmulatorError, gap, invalid
 from . import messages_common as mc
 from .base import Call, Dialect
 
@@ -14,7 +13,7 @@ ANTHROPIC_VERSION = "vertex-2023-10-16"
 STATUS_NAMES = {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED", 404: "NOT_FOUND",
                 408: "DEADLINE_EXCEEDED", 409: "ABORTED", 413: "INVALID_ARGUMENT", 429: "RESOURCE_EXHAUSTED",
                 500: "INTERNAL", 503: "UNAVAILABLE", 504: "DEADLINE_EXCEEDED", 529: "UNAVAILABLE"}
-MODEL = re.compile(r"^(?P<name>claude-[a-z0-9.-]+?)(?:@(?P<version>\d{8}|default))?$")
+MODEL = catalog.VERTEX_ID
 
 
 def vertex_error_response(err: EmulatorError) -> JSONResponse:
@@ -51,10 +50,13 @@ class VertexDialect(Dialect):
         if call.operation == "count_tokens":
             return self.count_tokens(call, body, betas)
         path_model = call.params["model"]
+        not_found = (f"Publisher Model `projects/{project}/locations/{location}/publishers/anthropic/models/"
+                     f"{path_model}` not found.")
+        catalog.require(catalog.judge(self.provider, path_model), "not_found_error", not_found, 404)
         mm = MODEL.match(path_model)
-        if not mm or profiles.model_features(self.provider, mm.group("name")) is None:
-            raise EmulatorError("not_found_error", f"Publisher Model `projects/{project}/locations/{location}/publishers/"
-                                f"anthropic/models/{path_model}` not found.", 404)
+        if profiles.model_features(self.provider, mm.group("name")) is None:
+            raise gap(not_found, f"no feature profile (profiles/vertex_ai.yaml models) matches {mm.group('name')}",
+                      kind="not_found_error", status=404)
         if body.get("anthropic_version") != ANTHROPIC_VERSION:
             raise invalid(f"anthropic_version: Input should be '{ANTHROPIC_VERSION}'" if "anthropic_version" in body
                           else "anthropic_version: Field required")
@@ -74,8 +76,13 @@ class VertexDialect(Dialect):
             raise invalid("model: Field required")
         if "@" in model:
             raise invalid(f"Model {model} is not supported for token counting.")
+        # count-tokens names the model in the body without `@version` (above): the Claude API id shape
+        catalog.require(catalog.judge(self.provider, model, shape="api"), "not_found_error",
+                        f"Publisher Model `{model}` not found.", 404)
         if profiles.model_features(self.provider, model) is None:
-            raise EmulatorError("not_found_error", f"Publisher Model `{model}` not found.", 404)
+            raise gap(f"Publisher Model `{model}` not found.",
+                      f"no feature profile (profiles/vertex_ai.yaml models) matches {model}",
+                      kind="not_found_error", status=404)
         if "anthropic_version" in body and body["anthropic_version"] != ANTHROPIC_VERSION:
             raise invalid(f"anthropic_version: Input should be '{ANTHROPIC_VERSION}'")
         rest = {k: v for k, v in body.items() if k != "anthropic_version"}

@@ -1,0 +1,158 @@
+"""What the emulator knows exists, whatever the provider: model ids (catalog.yaml + the anthropic SDK's `Model`
+literal), beta flags and tool types (every provider profile + the SDK's `AnthropicBetaParam` literal).
+
+It splits "the provider refuses this" (known, but wrong here: cause refused) from "the emulator cannot judge this"
+(never heard of: cause emulator_gap). Each provider writes a model id in its own shape
+(platform.claude.com/docs/en/about-claude/models/model-ids-and-versions):
+  api     (Anthropic, Azure AI Foundry; Vertex count-tokens bodies)  claude-sonnet-4-5-20250929, claude-sonnet-4-5
+  bedrock  [geo.]anthropic.claude-sonnet-4-5-20250929-v1:0, an inference-profile / foundation-model ARN
+  vertex   claude-sonnet-4-5@20250929, claude-sonnet-4-5, claude-sonnet-4-6 (dates always after `@`)
+"""
+from __future__ import annotations
+
+import re
+import typing
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+from . import profiles
+from .errors import EmulatorError
+
+PATH = Path(__file__).parent / "catalog.yaml"
+
+# Bedrock model identifiers (Bedrock user guide "Supported foundation models" + "Inference profiles"): an optional
+# geography prefix, `anthropic.`, the Claude API id, an optional `-v<n>[:<m>]` version.
+BEDROCK_ID = re.compile(r"^(?:(?P<geo>us|eu|apac|global|jp|au|ca|us-gov)\.)?anthropic\.(?P<model>claude-[a-z0-9.-]+?)(?:-v\d+(?::\d+)?)?$")
+BEDROCK_ARN = re.compile(r"^arn:aws(?:-[a-z]+)?:bedrock:[a-z0-9-]+:\d{12}:(?:inference-profile|application-inference-profile|foundation-model|provisioned-model)/(?P<rest>.+)$")
+# Vertex publisher model ids: the name, then `@<YYYYMMDD>` (or `@default`) for models before the 4.6 generation.
+VERTEX_ID = re.compile(r"^(?P<name>claude-[a-z0-9.-]+?)(?:@(?P<version>\d{8}|default))?$")
+API_ID = re.compile(r"^claude-[a-z0-9.-]+$")
+DATED = re.compile(r"-\d{8}$")
+
+SHAPE = {"anthropic": "api", "azure": "api", "bedrock_invoke": "bedrock", "bedrock_converse": "bedrock",
+         "vertex_ai": "vertex"}
+SHAPE_LABEL = {"api": "a Claude API model id", "bedrock": "a Bedrock model id", "vertex": "a Vertex AI model id"}
+
+
+def _literals(tp) -> set[str]:
+    out: set[str] = set()
+    for arg in typing.get_args(tp):
+        if isinstance(arg, str):
+            out.add(arg)
+        else:
+            out |= _literals(arg)
+    return out
+
+
+@lru_cache(maxsize=1)
+def _models() -> tuple[dict[str, dict], frozenset]:
+    """(name -> catalogue entry, names that came from the SDK)."""
+    by_name: dict[str, dict] = {}
+    for entry in yaml.safe_load(PATH.read_text())["models"]:
+        for name in entry["names"]:
+            by_name[name] = entry
+    try:
+        from anthropic.types.model import Model
+        sdk = frozenset(_literals(Model))
+    except ImportError:  # pragma: no cover - the SDK is a dependency (schemas)
+        sdk = frozenset()
+    for name in sdk:
+        by_name.setdefault(name, {"names": [name]})
+    return by_name, sdk
+
+
+def known_model(api_id: str) -> dict | None:
+    return _models()[0].get(api_id)
+
+
+def reduce(shape: str, model_id: str) -> str | None:
+    """The Claude API id a model id in `shape` stands for, or None when it is not of that shape."""
+    if not isinstance(model_id, str):
+        return None
+    if shape == "api":
+        return model_id if API_ID.match(model_id) else None
+    if shape == "bedrock":
+        m = BEDROCK_ARN.match(model_id)
+        mm = BEDROCK_ID.match(m.group("rest") if m else model_id)
+        return mm.group("model") if mm else None
+    if shape == "vertex":
+        mm = VERTEX_ID.match(model_id)
+        if not mm:
+            return None
+        name, version = mm.group("name"), mm.group("version")
+        if version is None and DATED.search(name):
+            return None   # a dated Claude API id: Vertex writes the date after `@`
+        return f"{name}-{version}" if version and version != "default" else name
+    raise ValueError(shape)
+
+
+@dataclass
+class Verdict:
+    cause: str               # ok | refused | emulator_gap
+    name: str | None = None  # the Claude API id when known
+    why: str | None = None
+
+
+def judge(provider: str, model_id, shape: str | None = None) -> Verdict:
+    """Is `model_id` a model this provider offers, written the way this provider writes it?"""
+    shape = shape or SHAPE[provider]
+    own = reduce(shape, model_id)
+    if own is not None:
+        entry = known_model(own)
+        if entry is None:
+            return Verdict("emulator_gap", why=f"model id {model_id!r} names no model the emulator knows "
+                                               "(catalog.yaml, the anthropic SDK's Model literal)")
+        if provider in entry.get("not_on", []):
+            return Verdict("refused", own, f"{own} is not offered on {provider} (catalog.yaml not_on)")
+        return Verdict("ok", own)
+    for other in ("api", "bedrock", "vertex"):
+        if other == shape:
+            continue
+        name = reduce(other, model_id)
+        if name is not None and known_model(name) is not None:
+            return Verdict("refused", name, f"{model_id!r} is {SHAPE_LABEL[other]}, not {SHAPE_LABEL[shape]} "
+                                            f"({provider})")
+    return Verdict("emulator_gap", why=f"model id {model_id!r} is neither {SHAPE_LABEL[shape]} nor any other "
+                                       "provider's id of a model the emulator knows")
+
+
+def require(verdict: Verdict, kind: str, message: str, status: int, **kw) -> str:
+    """The Claude API id, or raise the provider's own error (`kind`, `message`, `status`) tagged with why."""
+    if verdict.cause == "ok":
+        return verdict.name
+    reason = (message + " (" + verdict.why + ")") if verdict.cause == "refused" else "emulator gap: " + verdict.why
+    raise EmulatorError(kind, message, status, cause=verdict.cause, reason=reason, **kw)
+
+
+# -- beta flags and tool types ---------------------------------------------------------------------------------
+
+@lru_cache(maxsize=1)
+def sdk_betas() -> frozenset:
+    try:
+        from anthropic.types.anthropic_beta_param import AnthropicBetaParam
+    except ImportError:  # pragma: no cover
+        return frozenset()
+    return frozenset(_literals(AnthropicBetaParam))
+
+
+@lru_cache(maxsize=1)
+def _profile_values() -> tuple[frozenset, frozenset]:
+    betas, tools = set(), set()
+    for path in sorted(profiles.DIR.glob("*.yaml")):
+        prof = profiles.load(path.stem)
+        betas |= set(prof.get("betas_accepted", []))
+        tools |= set(prof.get("tool_types_accepted", []))
+    return frozenset(betas), frozenset(tools)
+
+
+def known_beta(beta: str) -> bool:
+    """Accepted by some provider profile, or one of the anthropic SDK's known betas."""
+    return beta in _profile_values()[0] or beta in sdk_betas()
+
+
+def known_tool_type(ttype: str) -> bool:
+    """Accepted by some provider profile."""
+    return ttype in _profile_values()[1]
