@@ -56,7 +56,9 @@ def run_real(tools, host_emulator):
     from worker.environment import shutdown_all
 
     manifest = load_manifest()
-    settings = get_settings().model_copy(update={"azure_api_key": credentials.AZURE_API_KEY,
+    from pydantic import SecretStr
+
+    settings = get_settings().model_copy(update={"azure_api_key": SecretStr(credentials.AZURE_API_KEY),
                                                  "azure_api_base": host_emulator, "tier_retries": 0})
     assert "azure" in settings.real_providers()
     counter = {"n": 0}
@@ -82,7 +84,7 @@ def test_no_real_column_passes_without_its_decisive_assertions(run_real, feature
     tier = cell.tiers["sonnet"]
     check = load_check(load_manifest().feature(feature).check)
     assert check.decisive, f"{feature}: the check names no decisive assertion"
-    assert tier.status.value != "error" or tier.cause != "gateway", tier.model_dump_json(indent=1)[:1500]
+    assert tier.status.value != "error", tier.model_dump_json(indent=1)[:1500]
     if tier.status.value == "pass":
         ran = tier.evidence.decisive
         assert set(check.decisive) <= set(ran), f"{feature} passed without {set(check.decisive) - set(ran)}"
