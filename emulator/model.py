@@ -12,6 +12,8 @@ Behaviours (the CLI's prompt = the last text block of the first user message; sy
 - cache_control / cachePoint -> cache usage per TTL (cache.py)
 - output_format json_schema -> JSON satisfying it; a StructuredOutput tool -> tool_use with a valid input
 - a web_search server tool -> server_tool_use + web_search_tool_result + text; WebSearch client tool -> tool_use
+- a tool_search_tool_* server tool with deferred tools -> server_tool_use + tool_search_tool_result (tool_reference
+  to the best-matching deferred tool) + tool_use of that tool
 - scenario {"reply_text": "..."} (POST /_emulator/jobs) overrides the plain text answer
 """
 from __future__ import annotations
@@ -83,6 +85,11 @@ class ScriptedModel:
                                "expected tags", "mode refuse_web_search: the web_search server tool is refused")
             return self._web_search(req, prompt), "end_turn"
 
+        searcher = next((t for t in req.tools if str(t.get("type", "")).startswith("tool_search_tool_")), None)
+        deferred = {n: t for n, t in tool_names.items() if t.get("defer_loading")}
+        if searcher is not None and deferred and allow_tools:
+            return self._tool_search(req, prompt, searcher, deferred), "tool_use"
+
         so_tool = next((n for n in tool_names if n and re.fullmatch(r"structured_?output", n, re.I)), None)
         if so_tool and allow_tools and (req.tool_choice or {}).get("type") in (None, "auto", "any", "tool"):
             schema = tool_names[so_tool].get("input_schema", {})
@@ -149,6 +156,30 @@ class ScriptedModel:
             {"type": "text", "text": f"According to {url}, the search for \"{query}\" found one result."},
         ]
 
+    def _tool_search(self, req, prompt, searcher, deferred):
+        """Tool search (advanced-tool-use beta): the model searches the deferred tools, the API answers with a
+        `server_tool_use` (name tool_search_tool_regex|bm25), a `tool_search_tool_result` whose content is a
+        `tool_search_tool_search_result` listing `tool_reference`s, and the model then calls the tool it found
+        (anthropic SDK types BetaServerToolUseBlock, BetaToolSearchToolResultBlock,
+        BetaToolSearchToolSearchResultBlock, BetaToolReferenceBlock; docs: "Tool search tool")."""
+        words = [w.lower() for w in re.findall(r"[A-Za-z]{4,}", prompt)]
+
+        def score(item):
+            name, tool = item
+            text = f"{name} {tool.get('description', '')}".lower().replace("_", " ")
+            return sum(1 for w in words if w in text)
+
+        name, tool = max(deferred.items(), key=score)
+        kind = "tool_search_tool_bm25" if "bm25" in str(searcher.get("type")) else "tool_search_tool_regex"
+        keyword = next((w for w in words if w in name.lower()), name.split("_")[-1])
+        query = {"query": keyword} if kind.endswith("bm25") else {"pattern": keyword}
+        sid = _tool_id("srvtoolu_emu_", kind, keyword, len(req.messages))
+        found = {"type": "tool_search_tool_search_result", "tool_references": [{"type": "tool_reference",
+                                                                                 "tool_name": name}]}
+        call = self._tool_use(name, structured.instance(tool.get("input_schema") or {}), req)
+        return [{"type": "server_tool_use", "id": sid, "name": kind, "input": query},
+                {"type": "tool_search_tool_result", "tool_use_id": sid, "content": found}, call]
+
     def _tool_use(self, name, inp, req) -> dict:
         return {"type": "tool_use", "id": _tool_id("toolu_emu_", name, json.dumps(inp, sort_keys=True), len(req.messages)),
                 "name": name, "input": inp}
@@ -178,7 +209,7 @@ class ScriptedModel:
             "output_tokens": out,
             "service_tier": "standard",
         }
-        searches = sum(1 for b in content if b.get("type") == "server_tool_use")
+        searches = sum(1 for b in content if b.get("type") == "server_tool_use" and b.get("name") == "web_search")
         if searches:
             usage["server_tool_use"] = {"web_search_requests": searches}
         if applied.has("drop_usage"):

@@ -97,3 +97,11 @@ def test_tool_search_through_a_gateway_that_drops_the_tool_never_passes(run_real
     cell = run_real("tool_search", proxy_params={"additional_drop_params": ["tools"]})
     tier = cell.tiers["sonnet"]
     assert tier.status.value in ("fail", "not_tested"), tier.model_dump_json(indent=1)[:1500]
+
+
+def test_tool_search_passes_on_the_providers_own_answer(run_real):
+    """The real-provider equivalent: the reply shows the provider ran the search and found the deferred tool."""
+    cell = run_real("tool_search")
+    tier = cell.tiers["sonnet"]
+    assert tier.status.value == "pass", tier.model_dump_json(indent=1)[:1500]
+    assert tier.evidence.upstream_calls == [], "nothing was read from a capture"

@@ -148,3 +148,21 @@ def test_bad_input_never_crashes(emu, job):
     r = emu.http.post("/v1/messages", headers=h, content=big)
     assert r.status_code == 413 and _err(r)["type"] == "request_too_large"
     assert emu.http.get("/_emulator/health").json()["ok"] is True
+
+
+def test_tool_search_answers_like_the_api_with_a_reference_and_a_call(emu, job):
+    """A tool_search_tool_regex tool and deferred tools: server_tool_use + tool_search_tool_result
+    (tool_reference to the matching deferred tool) + tool_use of that tool, parsed by the SDK's beta types."""
+    tools = [{"type": "tool_search_tool_regex_20251119", "name": "tool_search_tool_regex"}] + [
+        {"name": n, "description": f"{n.replace('_', ' ')} for the user.", "defer_loading": True,
+         "input_schema": {"type": "object", "properties": {"query": {"type": "string"}}, "required": ["query"]}}
+        for n in ("get_stock_price", "get_weather", "send_email")]
+    msg = client(emu).beta.messages.create(model=MODEL, max_tokens=256, betas=["advanced-tool-use-2025-11-20"],
+                                           tools=tools, messages=[{"role": "user", "content":
+                                                                   "What is the weather in Lisbon? Find the right tool."}])
+    assert [b.type for b in msg.content] == ["server_tool_use", "tool_search_tool_result", "tool_use"]
+    assert msg.content[0].name == "tool_search_tool_regex"
+    assert msg.content[1].tool_use_id == msg.content[0].id
+    assert [r.tool_name for r in msg.content[1].content.tool_references] == ["get_weather"]
+    assert msg.content[2].name == "get_weather" and msg.stop_reason == "tool_use"
+    assert "server_tool_use" not in (emu.captures(job)[-1]["response"]["usage"] or {}), "no web search was billed"
