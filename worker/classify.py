@@ -81,8 +81,8 @@ def judge_emulated(status: int | None, message: str, calls: list[UpstreamCall]) 
         return Verdict("fail", "gateway", f"the provider refused what the gateway sent ({last.status} on "
                                           f"{last.method} {last.path}): {last.reason or '?'}"[:600])
     if last is not None and last.cause == "emulator_gap":
-        return Verdict("error", "emulator_gap", f"emulator gap: {last.method} {last.path} "
-                                                f"({last.status}): {last.reason or 'the emulator cannot judge it'}"[:600])
+        why = re.sub(r"^emulator gap:\s*", "", last.reason or "the emulator cannot judge it")
+        return Verdict("error", "emulator_gap", f"emulator gap: {last.method} {last.path} ({last.status}): {why}"[:600])
     if last is not None and last.cause == "injected":
         return _injected(last, status, message)
     if status is None and UNREACHABLE_MESSAGE.search(message) and not tagged:
