@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     keep_run_files: bool = False
     proxy_boot_timeout_s: float = 120.0
     job_time_limit_s: int = 1800
+    # The hard limit (the job's process is killed) comes this long after the soft one (job_time_limit_s), which
+    # lets the job stop its CLI run and report its unfinished tiers as `error`.
+    job_time_limit_grace_s: int = Field(default=60, ge=1)
     cli_max_retries: int = 0
     worker_concurrency: int = Field(default_factory=lambda: max(1, os.cpu_count() or 1))
 

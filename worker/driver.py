@@ -106,11 +106,17 @@ def run_cli(
     )
     timed_out = False
     try:
-        stdout, stderr = process.communicate(stdin_data, timeout=timeout_s)
-    except subprocess.TimeoutExpired:
-        timed_out = True
-        _kill_group(process.pid)
-        stdout, stderr = process.communicate()
+        try:
+            stdout, stderr = process.communicate(stdin_data, timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            timed_out = True
+            _kill_group(process.pid)
+            stdout, stderr = process.communicate()
+    except BaseException:
+        # Interrupted: the job's soft time limit (Celery raises SoftTimeLimitExceeded right here, out of the wait),
+        # Ctrl-C, SIGTERM. The CLI and everything it started go now, it is reaped, its HOME and cwd removed.
+        _abandon(process, workdir)
+        raise
     finally:
         _kill_group(process.pid)  # anything the CLI left behind (tool subprocesses)
     duration_ms = int((time.monotonic() - started) * 1000)
@@ -124,6 +130,21 @@ def run_cli(
     return CliRun(exit_code=None if timed_out else process.returncode, stdout=stdout, stderr=stderr,
                   duration_ms=duration_ms, cpu_s=cpu_s, timed_out=timed_out,
                   transcript=Transcript(parse(stdout)), argv=argv)
+
+
+def _abandon(process: subprocess.Popen, workdir: Path) -> None:
+    _kill_group(process.pid)
+    for pipe in (process.stdin, process.stdout, process.stderr):
+        try:
+            if pipe is not None:
+                pipe.close()
+        except OSError:
+            pass
+    try:
+        process.wait(5)  # SIGKILLed: no zombie left in a long-lived worker
+    except subprocess.TimeoutExpired:
+        pass
+    shutil.rmtree(workdir, ignore_errors=True)
 
 
 def _kill_group(pid: int) -> None:

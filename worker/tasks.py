@@ -19,9 +19,22 @@ def run_cell_task(self, job: dict) -> dict:
     try:
         return run_cell(parsed).model_dump(mode="json")
     except SoftTimeLimitExceeded:
-        tiers = {t: TierResult.errored("timeout: the job hit its time limit") for t in parsed.tiers}
-        cell = cell_from_tiers(parsed.feature, parsed.provider, tiers)
-        return CellOutcome(**cell.model_dump()).model_dump(mode="json")
+        # run_cell answers its own time limit (keeping finished tiers); this is the fallback for a limit that
+        # struck outside it, e.g. while it was building its answer. Same words, every tier unfinished.
+        return time_limit_outcome(parsed).model_dump(mode="json")
+
+
+def time_limit_outcome(job: CellJob) -> CellOutcome:
+    from ccmatrix.settings import get_settings
+    from worker.cell import _upstream_of
+
+    settings = get_settings()
+    limit = settings.job_time_limit_s
+    reason = f"time limit: the job did not finish within its {limit} s limit (this tier never completed)"
+    cell = CellOutcome(**cell_from_tiers(job.feature, job.provider,
+                                         {t: TierResult.errored(reason) for t in job.tiers}).model_dump())
+    cell.upstream = _upstream_of(job, settings)
+    return cell
 
 
 @worker_process_shutdown.connect

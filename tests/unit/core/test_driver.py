@@ -107,3 +107,45 @@ def test_children_die_with_the_worker_process(tmp_path):
             break
         time.sleep(0.05)
     assert not _running(child)
+
+
+def test_a_soft_time_limit_interrupts_the_cli_kills_its_group_and_reaps_it(tmp_path, monkeypatch):
+    """Celery's soft limit raises SoftTimeLimitExceeded (from a signal handler) while the driver waits on the CLI:
+    it leaves at once, the CLI's process group is killed, the CLI reaped (no zombie) and its HOME removed."""
+    import os
+    import signal
+    import tempfile
+
+    from celery.exceptions import SoftTimeLimitExceeded
+
+    marker = tmp_path / "markers"
+    marker.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    script = tmp_path / "claude"
+    script.write_text(f"#!/bin/sh\necho $$ > {marker}/cli.pid\necho \"$HOME\" > {marker}/home\n"
+                      f"sleep 300 &\necho $! > {marker}/child.pid\nwait\n")
+    script.chmod(0o755)
+
+    def soft_limit(*_):
+        raise SoftTimeLimitExceeded()
+
+    previous = signal.signal(signal.SIGALRM, soft_limit)
+    signal.setitimer(signal.ITIMER_REAL, 1.0)
+    started = time.monotonic()
+    try:
+        with pytest.raises(SoftTimeLimitExceeded):
+            run_cli(script, prompt="hi", model="m", base_url="u", api_key="k",
+                    sandbox=Sandbox(tmp_path / "s", isolated=False), timeout_s=120)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    assert time.monotonic() - started < 5
+    cli, child = int((marker / "cli.pid").read_text()), int((marker / "child.pid").read_text())
+    with pytest.raises(ChildProcessError):
+        os.waitpid(cli, os.WNOHANG)  # already reaped by the driver
+    for _ in range(50):
+        if not _running(child):
+            break
+        time.sleep(0.05)
+    assert not _running(child)
+    assert not Path((marker / "home").read_text().strip()).parent.exists()
