@@ -60,6 +60,16 @@ def cmd_run(args) -> int:
     log_dir = settings.cache_dir / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)
     stack = LocalStack(settings.cache_dir, log_dir)
+    bar = _ProgressLine()
+    summary: dict = {"run_id": plan.run_id, "published": False}
+
+    def lost(what: str) -> str:  # the one line for a run whose own broker or worker died
+        return f"{what} mid-run: nothing was published; logs in {log_dir}"
+
+    def stack_alive() -> str | None:  # a dead broker or worker: nothing will ever finish the run
+        what = stack.dead()
+        return lost(what) if what else None
+
     # Ctrl-C and SIGTERM both stop everything we started (a shell may have started us with SIGINT ignored).
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
@@ -72,27 +82,29 @@ def cmd_run(args) -> int:
             os.environ["CCMATRIX_RESULT_BACKEND"] = broker
         env = dict(os.environ)
         concurrency = args.concurrency or settings.worker_concurrency
-        worker = stack.start_worker(env, concurrency)
+        stack.start_worker(env, concurrency)
         print(f"started a celery worker (concurrency {concurrency}); logs in {log_dir}", file=sys.stderr)
         get_settings.cache_clear()
         from producer.app import make_app
-        from producer.submit import progress_bar, submit, wait
+        from producer.submit import submit, wait
 
         app = make_app()  # bound to the broker chosen above
-
-        result = submit(plan, app)
-        print(f"run {plan.run_id}: {len(plan.jobs)} cells", file=sys.stderr)
-        log_file = log_dir / "ccmatrix-local.log"
-
-        def worker_alive() -> str | None:
-            if worker.poll() is None:
-                return None
-            tail = "\n".join(log_file.read_text(errors="replace").splitlines()[-15:]) if log_file.exists() else ""
-            return f"the local worker exited with {worker.returncode}; last lines of {log_file}:\n{tail}"
-
-        summary = wait(plan, app, result, on_progress=progress_bar(), timeout=args.timeout, alive=worker_alive)
+        if stack.broker_started:
+            # Our own Redis on loopback: a refused connection means it died, and retrying (20 times by default,
+            # also while unsubscribing on the way out) only delays saying so.
+            options = dict(app.conf.result_backend_transport_options or {})
+            app.conf.result_backend_transport_options = {**options, "retry_policy": {"max_retries": 0}}
+        try:
+            result = submit(plan, app)
+            print(f"run {plan.run_id}: {len(plan.jobs)} cells", file=sys.stderr)
+            summary = wait(plan, app, result, on_progress=bar, timeout=args.timeout, alive=stack_alive)
+        except Exception as error:  # the broker went away under us (connection refused, reset, ...)
+            _keep_traceback(log_dir / "ccmatrix-run.log")  # for whoever debugs it; never on the terminal
+            summary["reason"] = _settled(stack_alive) or lost(
+                f"the broker at {_redact(broker)} could not be reached ({_one_line(error)})")
     except KeyboardInterrupt:
-        print("\ninterrupted: stopping what was started", file=sys.stderr)
+        bar.end()
+        print("interrupted: stopping what was started", file=sys.stderr)
         return 130
     finally:
         stack.stop()
@@ -102,7 +114,70 @@ def cmd_run(args) -> int:
         print(f"matrix: {settings.out_dir / 'compatibility-matrix.json'}", file=sys.stderr)
         print(f"page:   {settings.out_dir / 'index.html'}", file=sys.stderr)
         return 0
+    bar.end()
+    reason = " ".join(str(summary.get("reason") or "nothing was published").split())
+    print(f"ccmatrix run: {reason}", file=sys.stderr)  # the last line, one line
     return 1
+
+
+def _settled(check, seconds: float = 1.0):
+    """`check()` once more after a moment: a killed process may take a few milliseconds to be seen as dead."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        found = check()
+        if found:
+            return found
+        time.sleep(0.05)
+    return None
+
+
+class _ProgressLine:
+    """The progress bar on stderr; `end()` finishes its line so what follows starts on a line of its own."""
+
+    def __init__(self) -> None:
+        from producer.submit import progress_bar
+
+        self._show = progress_bar()
+        self._open = False
+
+    def __call__(self, done: int, total: int) -> None:
+        self._show(done, total)
+        self._open = done != total
+
+    def end(self) -> None:
+        if self._open:
+            sys.stderr.write("\n")
+            self._open = False
+
+
+def _keep_traceback(path: Path) -> None:
+    import time
+    import traceback
+
+    try:
+        with open(path, "a") as log:
+            log.write(f"--- {time.strftime('%Y-%m-%d %H:%M:%S')} ccmatrix run\n{traceback.format_exc()}\n")
+    except OSError:
+        pass
+
+
+def _one_line(error: BaseException) -> str:
+    text = " ".join(f"{type(error).__name__}: {error}".split())
+    return text[:300]
+
+
+def _redact(url: str) -> str:
+    """A broker URL without its password."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if parts.password:
+        host = parts.hostname or ""
+        netloc = f"{parts.username or ''}:***@{host}" + (f":{parts.port}" if parts.port else "")
+        parts = parts._replace(netloc=netloc)
+    return urlunsplit(parts)
 
 
 def cmd_emulator(args) -> int:

@@ -15,6 +15,9 @@ from worker.sandbox import free_port
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
+# What each process we start is, for the one line that says it died.
+WHAT = {"redis": ("the local broker", "redis-server")}
+
 
 class LocalStack:
     def __init__(self, cache_dir: Path, log_dir: Path):
@@ -54,21 +57,55 @@ class LocalStack:
         self.processes.append((name, process))
         return process
 
+    def dead(self) -> str | None:
+        """What died, if anything we started is no longer running: the broker first (a worker without its broker
+        is a consequence, not the cause). One line, e.g. "the local broker (redis-server, pid 12) was killed by
+        SIGKILL"."""
+        for name, process in sorted(self.processes, key=lambda item: item[0] != "redis"):
+            code = process.poll()
+            if code is None:
+                continue
+            what, program = WHAT.get(name, ("the local worker", "celery"))
+            return f"{what} ({program}, pid {process.pid}) {_how(code)}"
+        return None
+
+    @property
+    def broker_started(self) -> bool:
+        return any(name == "redis" for name, _ in self.processes)
+
+    def broker_dead(self) -> bool:
+        return any(name == "redis" and process.poll() is not None for name, process in self.processes)
+
     def stop(self) -> None:
-        # Workers first (a warm shutdown lets them stop their proxies and sandboxes), Redis last.
+        # Workers first (a warm shutdown lets them stop their proxies and sandboxes), Redis last. Without its broker
+        # a worker can neither acknowledge nor store anything, and its warm shutdown waits on a broker that never
+        # comes back: it gets a few seconds, not thirty.
+        grace = 5 if self.broker_dead() else 30
         for name, process in reversed(self.processes):
-            if process.poll() is None:
-                try:
-                    os.killpg(process.pid, signal.SIGTERM)
-                except ProcessLookupError:
-                    continue
+            # The whole group, also when its leader is gone: a dead worker's pool processes must not outlive it.
+            _signal_group(process, signal.SIGTERM)
         for name, process in reversed(self.processes):
             try:
-                process.wait(30)
+                process.wait(grace if name != "redis" else 30)
             except subprocess.TimeoutExpired:
-                try:
-                    os.killpg(process.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
+                _signal_group(process, signal.SIGKILL)
                 process.wait(5)
+            else:
+                _signal_group(process, signal.SIGKILL)  # anything left in its group after the leader went
         self.processes.clear()
+
+
+def _how(code: int) -> str:
+    if code < 0:
+        try:
+            return f"was killed by {signal.Signals(-code).name}"
+        except ValueError:
+            return f"was killed by signal {-code}"
+    return f"exited with {code}"
+
+
+def _signal_group(process: subprocess.Popen, sig: int) -> None:
+    try:
+        os.killpg(process.pid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass

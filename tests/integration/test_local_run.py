@@ -1,6 +1,7 @@
 """`ccmatrix run`, the embedded default: it starts its own Redis and worker, and stops all of it on Ctrl-C."""
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -70,23 +71,61 @@ def test_ctrl_c_stops_everything_it_started(tools, tmp_path):
     assert not (tmp_path / "out" / "compatibility-matrix.json").exists(), "an interrupted run publishes nothing"
 
 
-def test_a_dead_local_worker_ends_the_run_with_a_reason(tools, tmp_path):
+def _parent(pid: int) -> int | None:
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, ValueError):
+        return None
+
+
+def _run_until_a_cli_runs(tmp_path):
+    """`ccmatrix run` on two cells, followed until a CLI run is under way; (process, every pid seen below it)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("CCMATRIX_")}
     env["CCMATRIX_OUT_DIR"] = str(tmp_path / "out")
     env["CCMATRIX_CACHE_DIR"] = str(ROOT / ".cache")
-    run = subprocess.Popen([sys.executable, "-m", "ccmatrix.cli", "run", "--features", "tool_use"], cwd=ROOT, env=env,
+    run = subprocess.Popen([sys.executable, "-m", "ccmatrix.cli", "run", "--features", "tool_use", "--providers",
+                            "anthropic,azure", "--tiers", "haiku,sonnet"], cwd=ROOT, env=env,
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    seen: set[int] = set()
     deadline = time.monotonic() + 120
-    worker = None
-    while worker is None:
-        assert run.poll() is None and time.monotonic() < deadline
-        workers = [p for p in _descendants(run.pid) if "celery" in _cmdline(p) and "worker" in _cmdline(p)]
-        # the worker's main process is the one whose parent is `ccmatrix run` itself
-        worker = next((p for p in workers if p in {c for c in _descendants(run.pid)} and
-                       int(Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()[1]) == run.pid), None)
+    while not any("claude" in _cmdline(p) and " -p " in _cmdline(p) for p in seen):
+        assert run.poll() is None, run.communicate()
+        assert time.monotonic() < deadline, "no CLI run started"
+        seen |= _descendants(run.pid)
         time.sleep(0.2)
-    time.sleep(2)
+    return run, seen | _descendants(run.pid)
+
+
+def _ends_with_one_line(run, seen, tmp_path, what: str) -> None:
+    """Exit 1 within seconds, the last stderr line says what died, that nothing was published and where the logs
+    are (and no other line says it), no traceback anywhere, nothing left running, nothing published."""
+    started = time.monotonic()
+    out, err = run.communicate(timeout=90)
+    took = time.monotonic() - started
+    assert run.returncode == 1, err[-3000:]
+    assert took < 15, f"{took:.1f} s to end after the death"  # not a broker client's retries, not a 30 s shutdown
+    assert "Traceback" not in out + err, err[-3000:]
+    last = err.rstrip("\n").splitlines()[-1]
+    assert last.startswith(f"ccmatrix run: {what} (") and "mid-run: nothing was published; logs in " in last, err
+    assert str(ROOT / ".cache" / "logs") in last
+    assert sum("nothing was published" in line for line in err.splitlines()) == 1, err
+    assert json.loads(out)["reason"] == last.removeprefix("ccmatrix run: ")
+    time.sleep(1)
+    left = [(p, _cmdline(p)) for p in seen if _running(p)]
+    assert not left, left
+    assert not (tmp_path / "out" / "compatibility-matrix.json").exists()
+
+
+def test_a_dead_local_broker_ends_the_run_with_one_line(tools, tmp_path):
+    run, seen = _run_until_a_cli_runs(tmp_path)
+    broker = next(p for p in seen if "redis-server" in _cmdline(p) and _parent(p) == run.pid)
+    os.kill(broker, signal.SIGKILL)
+    _ends_with_one_line(run, seen, tmp_path, "the local broker")
+
+
+def test_a_dead_local_worker_ends_the_run_with_one_line(tools, tmp_path):
+    run, seen = _run_until_a_cli_runs(tmp_path)
+    # the worker's main process is the celery whose parent is `ccmatrix run` itself
+    worker = next(p for p in seen if "celery" in _cmdline(p) and _parent(p) == run.pid)
     os.kill(worker, signal.SIGKILL)
-    out, err = run.communicate(timeout=120)
-    assert run.returncode == 1, err[-2000:]
-    assert "the local worker exited" in out
+    _ends_with_one_line(run, seen, tmp_path, "the local worker")
