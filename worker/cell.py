@@ -221,6 +221,8 @@ def judge_fidelity(outcome: TierResult, env, job: CellJob, job_id: str, provider
         verdict = result.verdict
         detail = (", ".join(r.path for r in result.unexpected[:8]) if verdict == "unexpected"
                   else "; ".join(result.notes)[:300])
+    except SoftTimeLimitExceeded:
+        raise
     except Exception as error:  # fidelity must never break the functional verdict (strict mode aside)
         log.exception("fidelity comparison failed for %s", job_id)
         verdict, detail = "unknown", f"fidelity comparison failed: {type(error).__name__}: {error}"[:500]

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 import httpx
+from celery.exceptions import SoftTimeLimitExceeded
 
 from ccmatrix.manifest import Feature, Provider
 from ccmatrix.outcomes import Evidence, GatewayResponse, Status, TierResult, UpstreamCall
@@ -99,6 +100,8 @@ class CheckContext:
         """The gateway's own answer to the last client request it answered with an error (from the recorder)."""
         try:
             captures = self.client_reader()
+        except SoftTimeLimitExceeded:
+            raise
         except Exception:  # evidence only: never let it change a verdict
             return None
         for capture in reversed(captures):
