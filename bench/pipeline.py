@@ -38,7 +38,7 @@ def main() -> None:
     t0 = time.monotonic()
     proxy = env.proxy(manifest, manifest.litellm_version)
     boot_s = time.monotonic() - t0
-    model = alias_for(manifest.tiers["haiku"], "anthropic")
+    model = alias_for(manifest.tiers["haiku"], manifest.providers[0].id)
     durations, cpu = [], []
     for i in range(args.runs + 1):
         run = run_cli(claude, prompt="Reply with exactly the word: BENCH", model=model, base_url=proxy.url,
@@ -56,7 +56,7 @@ def main() -> None:
 
     from worker.cell import CellJob, run_cell
 
-    job = CellJob(run_id="bench", feature="basic_messaging_non_streaming", provider="anthropic",
+    job = CellJob(run_id="bench", feature="basic_messaging_non_streaming", provider=manifest.providers[0].id,
                   tiers=list(manifest.tiers), litellm_version=manifest.litellm_version,
                   claude_code_version=manifest.claude_code_version, manifest=manifest.model_dump(mode="json"))
     t0 = time.monotonic()
@@ -72,7 +72,7 @@ def main() -> None:
     import subprocess
 
     t0 = time.monotonic()
-    done = subprocess.run([sys.executable, "-m", "ccmatrix.cli", "run", "--providers", "anthropic", "--features",
+    done = subprocess.run([sys.executable, "-m", "ccmatrix.cli", "run", "--providers", manifest.providers[0].id, "--features",
                            "basic_messaging_non_streaming"], capture_output=True, text=True)
     print(f"`ccmatrix run`, one cell:   {(time.monotonic() - t0) * 1000:8.0f} ms  exit={done.returncode} "
           "(includes Redis + worker start and a cold proxy boot)")

@@ -1,7 +1,10 @@
 """The manifest: feature rows, provider columns and model tiers, validated before anything runs."""
 from __future__ import annotations
 
+import importlib.util
+import pkgutil
 import re
+from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
@@ -12,7 +15,6 @@ DEFAULT_MANIFEST = Path(__file__).resolve().parent.parent / "manifest.yaml"
 
 ID_PATTERN = r"^[a-z][a-z0-9_]*$"
 VERSION_PATTERN = re.compile(r"^\d+\.\d+\.\d+([.-]?[A-Za-z0-9.]+)?$")
-KNOWN_ROUTES = ("anthropic", "bedrock_invoke", "bedrock_converse", "vertex_ai", "azure")
 
 
 class ManifestError(ValueError):
@@ -26,8 +28,17 @@ class _Strict(BaseModel):
 class Provider(_Strict):
     id: str = Field(pattern=ID_PATTERN)
     name: str = Field(min_length=1)
-    route: Literal["anthropic", "bedrock_invoke", "bedrock_converse", "vertex_ai", "azure"]
+    route: str  # a provider package: providers/<route>/
     models: dict[str, str]
+
+    @field_validator("route")
+    @classmethod
+    def _known_route(cls, value: str) -> str:
+        from providers import registry
+
+        if value not in registry.ids():
+            raise ValueError(f"unknown route {value!r}; known: {', '.join(registry.ids())} (providers/<route>/)")
+        return value
 
 
 class Feature(_Strict):
@@ -76,8 +87,6 @@ class Manifest(_Strict):
 
     @model_validator(mode="after")
     def _cross_references(self) -> "Manifest":
-        from worker.checks import known_checks  # the check registry is the source of valid names
-
         for kind, items in (("providers", self.providers), ("features", self.features)):
             seen: set[str] = set()
             for index, item in enumerate(items):
@@ -93,7 +102,7 @@ class Manifest(_Strict):
             extra = set(provider.models) - tier_names
             if extra:
                 raise ValueError(f"providers[{index}].models: unknown tier(s) {sorted(extra)} for {provider.id!r}")
-        checks = known_checks()
+        checks = known_checks()  # the check modules on disk are the source of valid names
         for index, feature in enumerate(self.features):
             if feature.check not in checks:
                 raise ValueError(
@@ -145,6 +154,20 @@ class Selection(BaseModel):
     features: list[str]
     providers: list[str]
     tiers: list[str]
+
+
+CHECKS_PACKAGE = "worker.checks"  # a feature's `check` names a module there (one per row)
+
+
+@lru_cache(maxsize=1)
+def known_checks() -> frozenset[str]:
+    """The check names a feature may use: the public modules of CHECKS_PACKAGE, found on disk without importing
+    any worker code (the manifest stays data; the worker loads the module it names)."""
+    spec = importlib.util.find_spec(CHECKS_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        raise ValueError(f"the check package {CHECKS_PACKAGE!r} is not installed")
+    return frozenset(m.name for m in pkgutil.iter_modules(spec.submodule_search_locations)
+                     if not m.name.startswith("_"))
 
 
 def alias_for(model_id: str, provider_id: str) -> str:

@@ -50,7 +50,7 @@ class Settings(BaseSettings):
     worker_concurrency: int = Field(default_factory=lambda: max(1, os.cpu_count() or 1))
 
     # Shared per-provider rate limit, requests per second (0 = off), kept in the broker's Redis.
-    # `rate_limits` overrides per provider, e.g. CCMATRIX_RATE_LIMITS='{"azure": 0.5}'. Off for the emulator.
+    # `rate_limits` overrides per provider, e.g. CCMATRIX_RATE_LIMITS='{"<provider id>": 0.5}'. Off for the emulator.
     rate_limit_rps: float = 0.0
     rate_limits: dict[str, float] = Field(default_factory=dict)
     rate_limit_emulator: bool = False
@@ -77,17 +77,11 @@ class Settings(BaseSettings):
     azure_api_base: str | None = None
 
     def real_providers(self) -> set[str]:
-        """The routes that have real credentials configured (the others use the emulator)."""
-        real = set()
-        if self.anthropic_api_key:
-            real.add("anthropic")
-        if self.aws_access_key_id and self.aws_secret_access_key:
-            real.update({"bedrock_invoke", "bedrock_converse"})
-        if self.vertex_credentials_file and self.vertex_project:
-            real.add("vertex_ai")
-        if self.azure_api_key and self.azure_api_base:
-            real.add("azure")
-        return real
+        """The routes that have real credentials configured (the others use the emulator); each provider package
+        says which settings it needs (`providers/<id>/__init__.py`, `real_requires`)."""
+        from providers import registry
+
+        return registry.real_ids(self)
 
 
 @lru_cache(maxsize=1)

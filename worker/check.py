@@ -182,9 +182,9 @@ class CheckContext:
                                                        findings=self.findings(), **extra))
 
 
-MESSAGE_OPERATIONS = {
-    "messages", "invoke", "invoke_stream", "converse", "converse_stream", "raw_predict", "stream_raw_predict",
-}
+from providers import registry  # noqa: E402  (the operations each provider package declares)
+
+MESSAGE_OPERATIONS = registry.message_operations()
 
 
 class Check:

@@ -54,7 +54,8 @@ class RateLimiter:
 def limiter_from_settings(settings, emulated: bool) -> RateLimiter:
     if emulated and not settings.rate_limit_emulator:
         return RateLimiter(None, {})
-    rates = {p: settings.rate_limit_rps for p in
-             ("anthropic", "bedrock_invoke", "bedrock_converse", "vertex_ai", "azure")}
+    from providers import registry
+
+    rates = {p: settings.rate_limit_rps for p in registry.ids()}
     rates.update(settings.rate_limits)
     return RateLimiter(settings.broker_url, rates)

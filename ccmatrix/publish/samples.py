@@ -6,19 +6,15 @@ from datetime import datetime, timedelta, timezone
 from collections import Counter
 
 from ccmatrix.matrix import Cell, FeatureRow, Matrix, ProviderDetail, TierDetail, cause_report
+from providers import registry
 from ccmatrix.outcomes import CellResult, Evidence, GatewayResponse, Status, UpstreamCall
 
-PROVIDERS = ["anthropic", "bedrock_invoke", "bedrock_converse", "vertex_ai", "azure"]
-NAMES = {
-    "anthropic": "Anthropic",
-    "bedrock_invoke": "Bedrock (Invoke)",
-    "bedrock_converse": "Bedrock (Converse)",
-    "vertex_ai": "Vertex AI",
-    "azure": "Azure AI Foundry",
-}
+PROVIDERS = registry.ids()  # the provider packages, in column order
+NAMES = {p.id: p.name for p in registry.all()}
+FIRST, SECOND, FOURTH = PROVIDERS[0], PROVIDERS[1], PROVIDERS[3]  # sample cells, by column position
 TIERS = ["haiku", "sonnet", "opus"]
 # The sample's columns run against the emulator except these (so both header marks show up in previews).
-REAL = {"vertex_ai"}
+REAL = {FOURTH}
 # A tier that did not pass has a cause; these are the defaults the outcome model gives each status.
 DEFAULT_CAUSE = {Status.FAIL: "gateway", Status.ERROR: "infrastructure", Status.NOT_TESTED: "infrastructure"}
 GATEWAY_BODY = ('{"error": {"message": "litellm.BadRequestError: BedrockException - '
@@ -128,12 +124,12 @@ def every_status_cells() -> dict[str, dict[str, Cell]]:
     }
     return {
         "basic_messaging": {
-            "anthropic": cell("pass"),
-            "bedrock_invoke": cell("fail", error="haiku: expected PONG, got 'API Error: 500'", tiers=failing),
-            "vertex_ai": cell("error", error="proxy did not boot within 120 s", emulated=False),
+            FIRST: cell("pass"),
+            SECOND: cell("fail", error="haiku: expected PONG, got 'API Error: 500'", tiers=failing),
+            FOURTH: cell("error", error="proxy did not boot within 120 s", emulated=False),
         },
         "streaming": {
-            "anthropic": cell(
+            FIRST: cell(
                 "pass",
                 fidelity={
                     "records": [
@@ -142,8 +138,8 @@ def every_status_cells() -> dict[str, dict[str, Cell]]:
                     ]
                 },
             ),
-            "bedrock_invoke": cell("not_applicable", reason="no streaming on this route", tiers={}),
-            "vertex_ai": cell("not_tested", reason="quota exhausted before this cell ran", tiers={}),
+            SECOND: cell("not_applicable", reason="no streaming on this route", tiers={}),
+            FOURTH: cell("not_tested", reason="quota exhausted before this cell ran", tiers={}),
         },
     }
 

@@ -11,7 +11,9 @@ from ccmatrix.outcomes import TierResult
 from worker.check import CheckContext, CliCheck
 from worker.driver import CliRun
 
-STREAMING_OPERATIONS = {"invoke_stream", "converse_stream", "stream_raw_predict"}
+from providers import registry
+
+STREAMING_OPERATIONS = registry.streaming_operations()
 
 
 def _is_streaming(capture: dict) -> bool:

@@ -4,7 +4,6 @@ from __future__ import annotations
 from worker.check import CheckContext, CliCheck
 from worker.checks._streaming import deltas
 
-STREAMING_OPERATIONS = {"messages", "invoke_stream", "converse_stream", "stream_raw_predict"}
 
 
 STREAMED = "the exact answer arrived as several text deltas that add up to it"

@@ -1,0 +1,48 @@
+"""What a provider package declares (`PROVIDER = SomeProvider()` in `providers/<id>/__init__.py`)."""
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+from typing import Any, ClassVar
+
+
+class Provider:
+    """One upstream provider as ccmatrix knows it. Subclasses set the class attributes and `gateway_entry`."""
+
+    id: ClassVar[str]
+    name: ClassVar[str]  # display name (the manifest may override it per column)
+    wire: ClassVar[str]  # the request format the provider receives: "messages" (Anthropic Messages) or "converse"
+    # Emulator operation names (as captured) that create a model message, and those that stream.
+    message_operations: ClassVar[frozenset[str]] = frozenset()
+    streaming_operations: ClassVar[frozenset[str]] = frozenset()
+    # Settings fields (Settings attribute names) holding this provider's real credentials: their values are
+    # masked wherever evidence quotes the gateway, and never reach the CLI.
+    secret_settings: ClassVar[tuple[str, ...]] = ()
+    # Settings fields that must all be set for this column to run against the real provider.
+    real_requires: ClassVar[tuple[str, ...]] = ()
+
+    # --- real or emulated -----------------------------------------------------------------------------
+    def real_configured(self, settings: Any) -> bool:
+        """True when the settings hold this provider's real credentials: its column then leaves the emulator."""
+        return bool(self.real_requires) and all(getattr(settings, f, None) for f in self.real_requires)
+
+    def secret_values(self, settings: Any) -> list[str]:
+        values = []
+        for field in self.secret_settings:
+            value = getattr(settings, field, None)
+            if value is not None:
+                values.append(value.get_secret_value() if hasattr(value, "get_secret_value") else str(value))
+        return values
+
+    # --- the gateway --------------------------------------------------------------------------------------
+    def gateway_entry(self, model: str, emulator_url: str | None, settings: Any, secrets_dir: Path) -> dict[str, Any]:
+        """LiteLLM `litellm_params` for one deployment of `model` (emulator_url None = the real provider)."""
+        return self.module("gateway").entry(model, emulator_url, settings, secrets_dir)
+
+    # --- the package's own modules ----------------------------------------------------------------------
+    def module(self, name: str):
+        """A module of this provider's package, imported on first use (e.g. "gateway", "emulator")."""
+        return importlib.import_module(f"providers.{self.id}.{name}")
+
+    def __repr__(self) -> str:
+        return f"<Provider {self.id}>"

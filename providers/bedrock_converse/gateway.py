@@ -1,0 +1,11 @@
+"""LiteLLM deployment for Bedrock Converse: `bedrock/converse/<model id>` (the `converse/` prefix pins the API)."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from providers._aws import aws_params
+
+
+def entry(model: str, emulator_url: str | None, settings: Any, secrets_dir: Path) -> dict[str, Any]:
+    return {"model": f"bedrock/converse/{model}", **aws_params(settings, emulator_url)}

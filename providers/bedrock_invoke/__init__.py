@@ -1,0 +1,18 @@
+"""Amazon Bedrock, InvokeModel / InvokeModelWithResponseStream (the Anthropic body inside AWS framing)."""
+from __future__ import annotations
+
+from providers import _aws
+from providers.base import Provider
+
+
+class BedrockInvoke(Provider):
+    id = "bedrock_invoke"
+    name = "Bedrock (Invoke)"
+    wire = "messages"
+    message_operations = frozenset({"invoke", "invoke_stream"})
+    streaming_operations = frozenset({"invoke_stream"})
+    secret_settings = _aws.SECRET_SETTINGS
+    real_requires = _aws.REAL_REQUIRES
+
+
+PROVIDER = BedrockInvoke()
