@@ -1,48 +1,48 @@
-"""`ccmatrix`: run the matrix locally, serve the emulator, provision tools, and read published runs."""
+"""`ccmatrix`: run the matrix locally, run one cell, serve the emulator, provision tools, and read published runs."""
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import signal
 import sys
 from pathlib import Path
 
+import click
 
-def _add_run_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--features", action="append", help="feature ids (comma separated or repeated)")
-    parser.add_argument("--providers", action="append", help="provider ids")
-    parser.add_argument("--tiers", action="append", help="tiers: haiku, sonnet, opus")
-    parser.add_argument("--litellm-version", help="LiteLLM version under test (default: the manifest's pin)")
-    parser.add_argument("--claude-code-version", help="Claude Code version (default: the manifest's pin)")
-    parser.add_argument("--manifest", help="manifest file (default: manifest.yaml)")
-    parser.add_argument("--strict-fidelity", action="store_true", help="unexpected differences fail the cell")
-    parser.add_argument("--emulator-fault", action="append", default=[], dest="faults",
-                        help='emulator fault for every job, as JSON, e.g. {"provider":"anthropic","status":500}')
-    parser.add_argument("--concurrency", type=int, help="worker processes (default: number of cores)")
-    parser.add_argument("--timeout", type=float, default=None, help="give up after this many seconds")
+from ccmatrix import options
+from ccmatrix.publish.commands import diff, history, publish
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 120}
 
 
-def _split(values):
-    items = [i.strip() for v in values or [] for i in v.split(",") if i.strip()]
-    return items or None
+@click.group(context_settings=CONTEXT, help=__doc__)
+def cli() -> None:
+    pass
 
 
-def cmd_run(args) -> int:
-    from ccmatrix.manifest import ManifestError
+@cli.result_callback()
+def _exit_with(code: int | None) -> None:
+    """Every subcommand returns its exit code."""
+    raise click.exceptions.Exit(code or 0)
+
+
+@cli.command("run", short_help="Run the matrix locally (starts its own Redis and worker when needed).")
+@options.run_selection
+@options.run_following
+@click.option("--concurrency", type=int, default=None, metavar="N",
+              help="Worker processes. Default: the number of cores.")
+def run(manifest_path, timeout, fail_on_regression, concurrency, **selection) -> int:
+    """Run the matrix locally: plan it, provision the tools, start a Redis (unless a broker is configured) and a
+    worker, enqueue one job per cell, show a progress bar, print a JSON summary on stdout, and stop everything it
+    started, also on Ctrl-C.
+
+    Exit codes: 0 published, 1 nothing was published, 2 refused (before anything started), 3 provisioning failed,
+    4 published a regression (when asked to fail on one), 130 interrupted.
+    """
     from ccmatrix.settings import get_settings
 
     settings = get_settings()
-    from producer.plan import RunOptions, plan_run
-
-    try:
-        options = RunOptions(features=_split(args.features), providers=_split(args.providers), tiers=_split(args.tiers),
-                             litellm_version=args.litellm_version, claude_code_version=args.claude_code_version,
-                             faults=[json.loads(f) for f in args.faults], strict_fidelity=args.strict_fidelity)
-        plan = plan_run(options, manifest_path=args.manifest)
-    except (ManifestError, ValueError) as error:
-        print(f"refused: {error}", file=sys.stderr)
-        return 2
+    plan = options.plan_or_refuse(manifest_path, **selection)
 
     from ccmatrix.provision import ProvisionError, ensure_claude, ensure_litellm
 
@@ -81,7 +81,7 @@ def cmd_run(args) -> int:
             os.environ["CCMATRIX_BROKER_URL"] = broker
             os.environ["CCMATRIX_RESULT_BACKEND"] = broker
         env = dict(os.environ)
-        concurrency = args.concurrency or settings.worker_concurrency
+        concurrency = concurrency or settings.worker_concurrency
         stack.start_worker(env, concurrency)
         print(f"started a celery worker (concurrency {concurrency}); logs in {log_dir}", file=sys.stderr)
         get_settings.cache_clear()
@@ -92,12 +92,12 @@ def cmd_run(args) -> int:
         if stack.broker_started:
             # Our own Redis on loopback: a refused connection means it died, and retrying (20 times by default,
             # also while unsubscribing on the way out) only delays saying so.
-            options = dict(app.conf.result_backend_transport_options or {})
-            app.conf.result_backend_transport_options = {**options, "retry_policy": {"max_retries": 0}}
+            transport = dict(app.conf.result_backend_transport_options or {})
+            app.conf.result_backend_transport_options = {**transport, "retry_policy": {"max_retries": 0}}
         try:
             result = submit(plan, app)
             print(f"run {plan.run_id}: {len(plan.jobs)} cells", file=sys.stderr)
-            summary = wait(plan, app, result, on_progress=bar, timeout=args.timeout, alive=stack_alive)
+            summary = wait(plan, app, result, on_progress=bar, timeout=timeout, alive=stack_alive)
         except Exception as error:  # the broker went away under us (connection refused, reset, ...)
             _keep_traceback(log_dir / "ccmatrix-run.log")  # for whoever debugs it; never on the terminal
             summary["reason"] = _settled(stack_alive) or lost(
@@ -113,11 +113,11 @@ def cmd_run(args) -> int:
     if summary.get("published"):
         print(f"matrix: {settings.out_dir / 'compatibility-matrix.json'}", file=sys.stderr)
         print(f"page:   {settings.out_dir / 'index.html'}", file=sys.stderr)
-        return 0
+        return options.exit_code(summary, fail_on_regression)
     bar.end()
     reason = " ".join(str(summary.get("reason") or "nothing was published").split())
     print(f"ccmatrix run: {reason}", file=sys.stderr)  # the last line, one line
-    return 1
+    return options.exit_code(summary, fail_on_regression)
 
 
 def _settled(check, seconds: float = 1.0):
@@ -180,44 +180,28 @@ def _redact(url: str) -> str:
     return urlunsplit(parts)
 
 
-def cmd_emulator(args) -> int:
-    from emulator.server import serve
+@cli.command("cell", short_help="Run one (feature, provider) cell in this process, print its result.")
+@click.argument("feature")
+@click.argument("provider")
+@options.tiers
+@options.litellm_version
+@options.claude_code_version
+@options.manifest
+@options.strict_fidelity
+@options.emulator_fault
+def cell(feature, provider, manifest_path, **selection) -> int:
+    """Run one cell in this process, with no broker (for debugging a check or a provider), and print its result as
+    JSON. FEATURE and PROVIDER are ids from the manifest.
 
-    data_dir = Path(args.data_dir) if args.data_dir else Path(".cache") / "emulator"
-    data_dir.mkdir(parents=True, exist_ok=True)
-    serve(args.host, args.port, data_dir)
-    return 0
+    Exit codes: 0 pass or not applicable, 1 any other status, 2 refused.
+    """
+    plan = options.plan_or_refuse(manifest_path, features=[feature], providers=[provider], **selection)
+    job = plan.jobs[0].model_copy(update={"run_id": "debug"})
 
-
-def cmd_provision(args) -> int:
-    from ccmatrix.manifest import load_manifest
-    from ccmatrix.provision import ProvisionError, ensure_claude, ensure_litellm
     from ccmatrix.settings import get_settings
-
-    settings = get_settings()
-    manifest = load_manifest(args.manifest)
-    try:
-        print(ensure_claude(settings.cache_dir, args.claude_code_version or manifest.claude_code_version))
-        print(ensure_litellm(settings.cache_dir, args.litellm_version or manifest.litellm_version))
-    except ProvisionError as error:
-        print(f"provisioning failed: {error}", file=sys.stderr)
-        return 3
-    return 0
-
-
-def cmd_cell(args) -> int:
-    """Run one cell in this process (no broker): for debugging a check or a provider."""
-    from ccmatrix.manifest import load_manifest
-    from ccmatrix.settings import get_settings
-    from worker.cell import CellJob, run_cell
+    from worker.cell import run_cell
     from worker.environment import shutdown_all
 
-    manifest = load_manifest(args.manifest)
-    job = CellJob(run_id="debug", feature=args.feature, provider=args.provider,
-                  tiers=_split(args.tiers) or list(manifest.tiers),
-                  litellm_version=args.litellm_version or manifest.litellm_version,
-                  claude_code_version=args.claude_code_version or manifest.claude_code_version,
-                  manifest=manifest.model_dump(mode="json"), faults=[json.loads(f) for f in args.faults])
     try:
         result = run_cell(job, get_settings())
     finally:
@@ -226,43 +210,62 @@ def cmd_cell(args) -> int:
     return 0 if result.status.value in ("pass", "not_applicable") else 1
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="ccmatrix", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
-    run = sub.add_parser("run", help="run the matrix locally (starts its own Redis and worker when needed)")
-    _add_run_options(run)
-    run.set_defaults(func=cmd_run)
-    emu = sub.add_parser("emulator", help="serve the five provider dialects")
-    emu.add_argument("--host", default="127.0.0.1")
-    emu.add_argument("--port", type=int, required=True)
-    emu.add_argument("--data-dir")
-    emu.set_defaults(func=cmd_emulator)
-    cell = sub.add_parser("cell", help="run one (feature, provider) cell in this process, print its result")
-    cell.add_argument("feature")
-    cell.add_argument("provider")
-    cell.add_argument("--tiers", action="append")
-    cell.add_argument("--manifest")
-    cell.add_argument("--litellm-version")
-    cell.add_argument("--claude-code-version")
-    cell.add_argument("--emulator-fault", action="append", default=[], dest="faults")
-    cell.set_defaults(func=cmd_cell)
-    prov = sub.add_parser("provision", help="install the pinned claude-code and litellm under the cache")
-    prov.add_argument("--manifest")
-    prov.add_argument("--litellm-version")
-    prov.add_argument("--claude-code-version")
-    prov.set_defaults(func=cmd_provision)
-    try:
-        from ccmatrix.publish import commands
+@cli.command("emulator", short_help="Serve the five provider dialects on one port.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=int, required=True, help="Port to listen on.")
+@click.option("--data-dir", type=click.Path(path_type=Path), default=None,
+              help="Where the emulator keeps its captures. Default: .cache/emulator.")
+def emulator(host: str, port: int, data_dir: Path | None) -> int:
+    """Serve the emulated providers, each on its own routes, on one port."""
+    from emulator.server import serve
 
-        commands.register(sub)
-    except ImportError:
-        pass
-    return parser
+    data_dir = data_dir or Path(".cache") / "emulator"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    serve(host, port, data_dir)
+    return 0
+
+
+@cli.command("provision", short_help="Install the pinned claude-code and litellm under the cache.")
+@options.manifest
+@options.litellm_version
+@options.claude_code_version
+def provision(manifest_path, litellm_version, claude_code_version) -> int:
+    """Install Claude Code and LiteLLM (the manifest's pins, or the versions given) under the cache directory and
+    print where they are. Exit codes: 0 done, 2 a bad manifest, 3 provisioning failed."""
+    from ccmatrix.manifest import ManifestError, load_manifest
+    from ccmatrix.provision import ProvisionError, ensure_claude, ensure_litellm
+    from ccmatrix.settings import get_settings
+
+    settings = get_settings()
+    try:
+        manifest = load_manifest(manifest_path)
+    except ManifestError as error:
+        options.refuse(error)
+    try:
+        print(ensure_claude(settings.cache_dir, claude_code_version or manifest.claude_code_version))
+        print(ensure_litellm(settings.cache_dir, litellm_version or manifest.litellm_version))
+    except ProvisionError as error:
+        print(f"provisioning failed: {error}", file=sys.stderr)
+        return 3
+    return 0
+
+
+for _command in (history, diff, publish):
+    cli.add_command(_command)
+for _command in cli.commands.values():  # -h too, also when a command is used without the group's context
+    _command.context_settings = {**CONTEXT, **_command.context_settings}
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    return args.func(args)
+    """The `ccmatrix` entry point: the exit code, never a traceback for a usage error or a Ctrl-C."""
+    try:
+        return cli.main(args=argv, prog_name="ccmatrix", standalone_mode=False) or 0
+    except click.ClickException as error:
+        error.show()
+        return error.exit_code
+    except click.exceptions.Abort:  # Ctrl-C outside the run's own handling (e.g. while provisioning)
+        print("interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -1,47 +1,47 @@
-"""CLI subcommands of the publishing side: `history`, `diff RUN_A RUN_B`, `publish FILE`.
+"""CLI subcommands of the publishing side: `history`, `diff RUN_A RUN_B`, `publish FILE` (click commands that
+`ccmatrix.cli` adds to its group; each returns its exit code).
 
-`register(subparsers)` adds them to an argparse sub-parser set; each sets `func(args) -> int`.
 Exit codes: history 0 (2 on error); diff 0 when nothing changed, 1 when cells changed, 2 on a bad reference;
 publish 0 published and clean, 1 published and regressed, 2 refused or a publisher failed.
 """
 from __future__ import annotations
 
-import argparse
+import functools
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
+
+import click
 
 from ccmatrix.publish.history import STATUSES, History, HistoryError
 
 SHORT = {"pass": "pass", "fail": "fail", "error": "err", "not_applicable": "n/a", "not_tested": "n/t"}
 
 
-def _settings(args: argparse.Namespace) -> Any:
+def _settings(history_dir: Path | None = None, out_dir: Path | None = None, publishers: str | None = None) -> Any:
     from ccmatrix.settings import Settings
 
-    update = {}
-    for field in ("out_dir", "history_dir", "publishers"):
-        value = getattr(args, field, None)
-        if value is not None:
-            update[field] = Path(value) if field.endswith("_dir") else value
-    return Settings(**update)
+    update = {"history_dir": history_dir, "out_dir": out_dir, "publishers": publishers}
+    return Settings(**{field: value for field, value in update.items() if value is not None})
 
 
-def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--history-dir", dest="history_dir", help="history directory (default: settings, else <out_dir>/history)")
-    parser.add_argument("--out-dir", dest="out_dir", help="output directory (default: settings.out_dir)")
+def _common(command):
+    """--history-dir and --out-dir."""
+    command = click.option("--out-dir", type=click.Path(path_type=Path), default=None,
+                           help="output directory (default: settings.out_dir)")(command)
+    return click.option("--history-dir", type=click.Path(path_type=Path), default=None,
+                        help="history directory (default: settings, else <out_dir>/history)")(command)
 
 
 def _quiet_pipe(func):
     """`ccmatrix diff ... | head` must not end in a traceback."""
-    import functools
-    import os
 
     @functools.wraps(func)
-    def wrapper(args: argparse.Namespace, out=None) -> int:
+    def wrapper(*args, **kwargs) -> int:
         try:
-            return func(args, out)
+            return func(*args, **kwargs)
         except BrokenPipeError:
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, sys.stdout.fileno())
@@ -50,43 +50,24 @@ def _quiet_pipe(func):
     return wrapper
 
 
-def register(subparsers: Any) -> None:
-    p = subparsers.add_parser("history", help="list the recorded runs", description="List recorded runs: run id, time, versions, counts per status.")
-    _common(p)
-    p.add_argument("--limit", type=int, default=0, help="only the N most recent runs")
-    p.add_argument("--json", action="store_true", help="machine-readable output")
-    p.set_defaults(func=_quiet_pipe(cmd_history))
-
-    p = subparsers.add_parser("diff", help="what changed between two runs, cell by cell",
-                              description="Compare two recorded runs cell by cell (and tier by tier). A run is named by its run id, "
-                                          "a unique prefix, `latest` or `latest~N`.")
-    _common(p)
-    p.add_argument("run_a", metavar="RUN_A")
-    p.add_argument("run_b", metavar="RUN_B")
-    p.add_argument("--markdown", action="store_true", help="print the markdown summary (for a pull request body)")
-    p.add_argument("--json", action="store_true", help="machine-readable output")
-    p.set_defaults(func=_quiet_pipe(cmd_diff))
-
-    p = subparsers.add_parser("publish", help="publish an existing matrix JSON file",
-                              description="Validate a matrix JSON file and publish it with the configured publishers.")
-    _common(p)
-    p.add_argument("file", metavar="FILE", type=Path)
-    p.add_argument("--publishers", help="comma separated: directory, git (default: settings.publishers)")
-    p.set_defaults(func=cmd_publish)
-
-
-def cmd_history(args: argparse.Namespace, out=None) -> int:
-    out = out or sys.stdout
-    history = History.from_settings(_settings(args))
-    runs = history.runs()
-    if args.limit:
-        runs = runs[-args.limit:]
-    if args.json:
+@click.command("history", short_help="List the recorded runs.")
+@_common
+@click.option("--limit", type=int, default=0, help="only the N most recent runs")
+@click.option("--json", "as_json", is_flag=True, help="machine-readable output")
+@_quiet_pipe
+def history(history_dir: Path | None, out_dir: Path | None, limit: int, as_json: bool) -> int:
+    """List recorded runs: run id, time, versions, counts per status."""
+    out = sys.stdout
+    recorded = History.from_settings(_settings(history_dir, out_dir))
+    runs = recorded.runs()
+    if limit:
+        runs = runs[-limit:]
+    if as_json:
         rows = [e.model_dump(mode="json", exclude={"matrix"}) for e in runs]
         print(json.dumps(rows, indent=2), file=out)
         return 0
     if not runs:
-        print(f"no runs recorded under {history.root}", file=out)
+        print(f"no runs recorded under {recorded.root}", file=out)
         return 0
     header = ["RUN ID", "GENERATED (UTC)", "LITELLM", "CLAUDE CODE", *[SHORT[s] for s in STATUSES], "PUBLISHED"]
     table = [header]
@@ -101,21 +82,31 @@ def cmd_history(args: argparse.Namespace, out=None) -> int:
     return 0
 
 
-def cmd_diff(args: argparse.Namespace, out=None) -> int:
+@click.command("diff", short_help="What changed between two runs, cell by cell.")
+@_common
+@click.argument("run_a", metavar="RUN_A")
+@click.argument("run_b", metavar="RUN_B")
+@click.option("--markdown", is_flag=True, help="print the markdown summary (for a pull request body)")
+@click.option("--json", "as_json", is_flag=True, help="machine-readable output")
+@_quiet_pipe
+def diff(history_dir: Path | None, out_dir: Path | None, run_a: str, run_b: str, markdown: bool,
+         as_json: bool) -> int:
+    """Compare two recorded runs cell by cell (and tier by tier). A run is named by its run id, a unique prefix,
+    `latest` or `latest~N`."""
     from ccmatrix.publish.regressions import compare
 
-    out = out or sys.stdout
-    history = History.from_settings(_settings(args))
+    out = sys.stdout
+    recorded = History.from_settings(_settings(history_dir, out_dir))
     try:
-        a = history.resolve(args.run_a)
-        b = history.resolve(args.run_b)
+        a = recorded.resolve(run_a)
+        b = recorded.resolve(run_b)
     except HistoryError as exc:
         print(f"ccmatrix diff: {exc}", file=sys.stderr)
         return 2
     report = compare(a.matrix, b.matrix)
-    if args.json:
+    if as_json:
         print(report.model_dump_json(indent=2), file=out)
-    elif args.markdown:
+    elif markdown:
         print(report.markdown(), file=out, end="")
     else:
         print(f"A: {a.run_id}  LiteLLM {a.litellm_version}  Claude Code {a.claude_code_version}  {a.generated_at.isoformat()}", file=out)
@@ -138,20 +129,25 @@ def cmd_diff(args: argparse.Namespace, out=None) -> int:
     return 1 if report.changes else 0
 
 
-def cmd_publish(args: argparse.Namespace, out=None) -> int:
+@click.command("publish", short_help="Publish an existing matrix JSON file.")
+@_common
+@click.argument("file", metavar="FILE", type=click.Path(path_type=Path))
+@click.option("--publishers", default=None, help="comma separated: directory, git (default: settings.publishers)")
+def publish(history_dir: Path | None, out_dir: Path | None, file: Path, publishers: str | None) -> int:
+    """Validate a matrix JSON file and publish it with the configured publishers."""
     from pydantic import ValidationError
 
     from ccmatrix.matrix import Matrix
     from ccmatrix.publish import PublishRefused, publish_run
 
-    out = out or sys.stdout
+    out = sys.stdout
     try:
-        matrix = Matrix.model_validate_json(Path(args.file).read_text(encoding="utf-8"))
+        matrix = Matrix.model_validate_json(Path(file).read_text(encoding="utf-8"))
     except (OSError, ValidationError, ValueError) as exc:
-        print(f"ccmatrix publish: refused, {args.file} is not a valid matrix: {exc}", file=sys.stderr)
+        print(f"ccmatrix publish: refused, {file} is not a valid matrix: {exc}", file=sys.stderr)
         return 2
     try:
-        report = publish_run(matrix, _settings(args))
+        report = publish_run(matrix, _settings(history_dir, out_dir, publishers))
     except PublishRefused as exc:
         print(f"ccmatrix publish: refused: {exc.reason}", file=sys.stderr)
         return 2

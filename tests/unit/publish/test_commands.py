@@ -1,20 +1,15 @@
-import argparse
-import io
 import json
 
 import pytest
 
 from ccmatrix.matrix import to_json
-from ccmatrix.publish.commands import register
+from ccmatrix.cli import cli, main
 from ccmatrix.publish.history import History
 from ccmatrix.publish.samples import cell, matrix
 
 
 def run(argv, capsys=None):
-    parser = argparse.ArgumentParser(prog="ccmatrix")
-    register(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    return args.func(args)
+    return main(argv)
 
 
 @pytest.fixture
@@ -31,11 +26,10 @@ def hist(tmp_path):
     return tmp_path / "h"
 
 
-def test_subcommands_registered_with_func():
-    parser = argparse.ArgumentParser()
-    register(parser.add_subparsers(dest="command"))
+def test_subcommands_registered():
     for argv in (["history"], ["diff", "a", "b"], ["publish", "f.json"]):
-        assert callable(parser.parse_args(argv).func)
+        command = cli.commands[argv[0]]
+        assert command.make_context(argv[0], argv[1:]).params is not None
 
 
 def test_history_lists_runs_with_versions_and_counts(hist, capsys):

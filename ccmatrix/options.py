@@ -1,0 +1,106 @@
+"""The options that select and follow a run, defined once.
+
+`ccmatrix run` and `celery -A producer enqueue` both take `run_selection` and `run_following`, so the two commands
+cannot drift; `ccmatrix cell` and `ccmatrix provision` take the single options that apply to them. Each name here is a
+click decorator that makes a fresh option every time it is applied.
+
+Nothing here names a feature, a provider or a tier: those come from the manifest when the run is planned, and an
+unknown one is refused there, with the manifest's own list, before anything is started or enqueued.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any, Callable, NoReturn
+
+import click
+
+
+def _split(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> list[str] | None:
+    """`--x a,b --x c` → ["a", "b", "c"]; nothing given → None (the manifest's default: all of them)."""
+    items = [item.strip() for value in values for item in value.split(",") if item.strip()]
+    return items or None
+
+
+def _faults(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> list[dict[str, Any]]:
+    faults = []
+    for value in values:
+        try:
+            fault = json.loads(value)
+        except ValueError as error:
+            raise click.BadParameter(f"{value!r} is not JSON ({error})") from None
+        if not isinstance(fault, dict):
+            raise click.BadParameter(f"{value!r} is not a JSON object")
+        faults.append(fault)
+    return faults
+
+
+def _compose(*decorators: Callable) -> Callable:
+    """Apply `decorators` so that the options show in the order given."""
+
+    def apply(command: Callable) -> Callable:
+        for decorator in reversed(decorators):
+            command = decorator(command)
+        return command
+
+    return apply
+
+
+features = click.option("--features", multiple=True, callback=_split, metavar="IDS",
+                        help="Feature ids from the manifest, comma separated or repeated. Default: every row.")
+providers = click.option("--providers", multiple=True, callback=_split, metavar="IDS",
+                         help="Provider ids from the manifest, comma separated or repeated. Default: every column.")
+tiers = click.option("--tiers", multiple=True, callback=_split, metavar="TIERS",
+                     help="Tiers from the manifest, comma separated or repeated. Default: every tier.")
+litellm_version = click.option("--litellm-version", default=None, metavar="VERSION",
+                               help="LiteLLM version under test. Default: the manifest's pin.")
+claude_code_version = click.option("--claude-code-version", default=None, metavar="VERSION",
+                                   help="Claude Code version. Default: the manifest's pin.")
+manifest = click.option("--manifest", "manifest_path", default=None, type=click.Path(), metavar="FILE",
+                        help="Manifest file. Default: $CCMATRIX_MANIFEST_PATH, else the project's manifest.yaml.")
+strict_fidelity = click.option("--strict-fidelity", is_flag=True,
+                               help="An unexpected or unknown fidelity verdict fails the tier "
+                                    "(by default it is only reported).")
+emulator_fault = click.option("--emulator-fault", "faults", multiple=True, callback=_faults, metavar="JSON",
+                              help="An emulator fault for every job, as a JSON object, e.g. "
+                                   "'{\"provider\": \"<id>\", \"status\": 500}'. Repeatable.")
+fail_on_regression = click.option("--fail-on-regression", is_flag=True,
+                                  help="Exit 4 when the published run regressed: a cell went green→red or a new "
+                                       "error appeared (for CronJobs and CI).")
+timeout = click.option("--timeout", type=float, default=None, metavar="SECONDS",
+                       help="Stop waiting for the run after this many seconds.")
+
+#: What a run is: its cells, versions, manifest and judging. The keyword names are RunOptions' fields + manifest_path.
+run_selection = _compose(features, providers, tiers, litellm_version, claude_code_version, manifest, strict_fidelity,
+                         emulator_fault)
+#: How a command that waits for a run ends: exit code and patience.
+run_following = _compose(fail_on_regression, timeout)
+
+
+def plan_or_refuse(manifest_path: str | None = None, **selection: Any):
+    """Plan the run `selection` (the RunOptions fields) asks for.
+
+    A bad manifest, an unknown name or a bad version pin ends the command here, with one line on stderr and exit code
+    2, before anything is started or enqueued.
+    """
+    from ccmatrix.manifest import ManifestError
+    from producer.plan import RunOptions, plan_run
+
+    try:
+        return plan_run(RunOptions(**selection), manifest_path=manifest_path)
+    except (ManifestError, ValueError) as error:
+        refuse(error)
+
+
+def refuse(error: Exception) -> NoReturn:
+    """End the command: one line on stderr, exit code 2."""
+    click.echo(f"refused: {' '.join(str(error).split())}", err=True)
+    raise click.exceptions.Exit(2)
+
+
+def exit_code(summary: dict, fail_on_regression: bool) -> int:
+    """0 published; 4 published but regressed, when asked to fail on it; 1 nothing was published."""
+    if not summary.get("published"):
+        return 1
+    if fail_on_regression and summary.get("regression") == "regressed":
+        return 4
+    return 0
