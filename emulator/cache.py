@@ -16,17 +16,19 @@ class PromptCache:
     def __init__(self):
         self.entries: dict[tuple, tuple[str, float]] = {}
 
-    def account(self, req, total: int, min_tokens: int, *, downgrade_1h: bool = False) -> dict:
-        """Usage split {input_tokens, cache_read, cache_creation_5m, cache_creation_1h}; records new prefixes."""
+    def account(self, req, total: int, min_tokens: int, *, provider: str, model: str,
+                downgrade_1h: bool = False) -> dict:
+        """Usage split {input_tokens, cache_read, cache_creation_5m, cache_creation_1h}; records new prefixes
+        (per provider and model: one provider's cache never serves another)."""
         us = tokens.units(req)
         bps = []
-        h = hashlib.sha256(f"{req.provider}|{req.model}".encode())
+        h = hashlib.sha256(f"{provider}|{model}".encode())
         size = 0
-        for text, cc in us:
+        for text, marker in us:
             h.update(text.encode() + b"\x1e")
             size += len(text) + 1
-            if cc:
-                ttl = cc.get("ttl", "5m")
+            if marker:
+                ttl = marker.ttl
                 if downgrade_1h and ttl == "1h":
                     ttl = "5m"
                 bps.append((h.hexdigest(), math.ceil(size / 4), ttl))

@@ -1,12 +1,13 @@
 """Reading images and PDFs from their bytes, so an answer proves the bytes arrived intact."""
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import re
 import struct
 import zlib
+
+from providers._wire import messages
+from providers._wire.universal import Part, UniversalRequest
 
 from .errors import invalid
 
@@ -30,13 +31,6 @@ def sniff(data: bytes) -> str | None:
     if data.startswith(b"%PDF-"):
         return "application/pdf"
     return None
-
-
-def decode_b64(data: str, where: str) -> bytes:
-    try:
-        return base64.b64decode(data, validate=True)
-    except (binascii.Error, ValueError):
-        raise invalid(f"{where}: Invalid base64 data")
 
 
 def check_image(data: bytes, media_type: str, where: str) -> None:
@@ -125,19 +119,21 @@ def pdf_text(data: bytes) -> str:
     return " ".join(t.strip() for t in out if t.strip())
 
 
-def describe(block: dict, corrupt: bool = False) -> str:
-    """One sentence describing an image/document block's decoded content."""
-    src = block.get("source", {})
-    if src.get("type") == "text":
-        return f"The document says: {src.get('data', '')[:200]}"
-    if src.get("type") != "base64":
+def describe(block: Part | dict, corrupt: bool = False) -> str:
+    """One sentence describing an image or document's decoded content (a universal part, or a Messages block)."""
+    part = block if isinstance(block, Part) else messages.block(block)
+    if part.source is not None:
         return "The attachment is referenced by URL; I cannot open it offline."
-    data = base64.b64decode(src.get("data", ""))
+    data = part.data
+    if part.kind == "document" and (part.media_type or "").startswith("text/") and data is not None:
+        return f"The document says: {data.decode('utf-8', 'replace')[:200]}"
+    if data is None:
+        return "The attachment could not be decoded."
     if corrupt:
         data = bytes(b ^ 0x5A for b in data[:64]) + data[64:]
     digest = hashlib.sha256(data).hexdigest()[:12]
     kind = sniff(data)
-    if block["type"] == "image":
+    if part.kind == "image":
         if kind == "image/png":
             try:
                 info = png_info(data)
@@ -155,21 +151,18 @@ def describe(block: dict, corrupt: bool = False) -> str:
     return f"The document (sha256 {digest}) could not be decoded."
 
 
-def validate_blocks(req) -> None:
-    """Bad base64 / wrong media type -> 400, wherever the block sits (also inside tool_result)."""
+def validate_blocks(req: UniversalRequest) -> None:
+    """Bad base64 / wrong media type -> 400, wherever the part sits (also inside a tool result)."""
     for i, m in enumerate(req.messages):
-        for j, b in enumerate(m["content"]):
-            inner = [b]
-            if b.get("type") == "tool_result" and isinstance(b.get("content"), list):
-                inner += b["content"]
+        for j, p in enumerate(m.parts):
+            inner = [p] + (list(p.content or []) if p.kind == "tool_result" else [])
             for blk in inner:
-                t = blk.get("type")
-                src = blk.get("source") or {}
-                if t not in ("image", "document") or src.get("type") != "base64":
+                if blk.kind not in ("image", "document") or blk.source is not None:
                     continue
-                where = f"messages.{i}.content.{j}.{t}.source.base64"
-                data = decode_b64(src.get("data", ""), where)
-                if t == "image":
-                    check_image(data, src.get("media_type", ""), where)
-                elif src.get("media_type") == "application/pdf" and not data.startswith(b"%PDF-"):
+                where = f"messages.{i}.content.{j}.{blk.kind}.source.base64"
+                if blk.data is None:
+                    raise invalid(f"{where}: Invalid base64 data")
+                if blk.kind == "image":
+                    check_image(blk.data, blk.media_type or "", where)
+                elif blk.media_type == "application/pdf" and not blk.data.startswith(b"%PDF-"):
                     raise invalid(f"{where}.data: The PDF specified was not valid.")

@@ -1,4 +1,4 @@
-"""The ONE scripted model behind every dialect: decides a Reply from a NeutralRequest.
+"""The ONE scripted model behind every dialect: decides a Reply from a UniversalRequest.
 
 Behaviours (the CLI's prompt = the last text block of the first user message; system prompt and
 <system-reminder> blocks ignored):
@@ -23,11 +23,12 @@ import json
 import re
 from pathlib import Path
 
+from providers._wire.universal import Message, Part, Reply, Tool, UniversalRequest
+
 from . import media, prompts, profiles, structured, tokens
 from .cache import PromptCache
 from .errors import injected, invalid
 from .faults import Applied
-from .neutral import NeutralRequest, Reply
 from .signatures import Signer
 
 READ_FILE = re.compile(r"\bread\b.*?[`'\"]?(?P<path>[\w./~-]+\.(?:png|jpe?g|gif|webp|pdf))\b", re.I | re.S)
@@ -46,22 +47,23 @@ class ScriptedModel:
         self.scenario_ref = scenario_ref or (lambda: {})
 
     # -- checks that need model state ------------------------------------------------------------------
-    def check(self, req: NeutralRequest, applied: Applied | None = None) -> None:
+    def check(self, req: UniversalRequest, applied: Applied | None = None) -> None:
         self.signer.check_messages(req, stripped=bool(applied and applied.has("strip_thinking")))
         media.validate_blocks(req)
         _check_tool_pairs(req)
 
     # -- entry points ------------------------------------------------------------------------------------
-    def respond(self, req: NeutralRequest, applied: Applied) -> Reply:
+    def respond(self, req: UniversalRequest, applied: Applied, *, provider: str, model: str) -> Reply:
+        """The answer of `model` (the Claude API name) on `provider` to `req`."""
         self.check(req, applied)
         content, stop = self._decide(req, applied)
-        if req.thinking_on and not applied.has("strip_thinking"):
+        if thinking_on(req) and not applied.has("strip_thinking"):
             content = [self._thinking(req, applied)] + content
-        usage = self._usage(req, content, applied)
-        return Reply(model=req.model, content=content, stop_reason=stop, usage=usage,
+        usage = self._usage(req, content, applied, provider, model)
+        return Reply(model=model, content=content, stop_reason=stop, usage=usage,
                      stream_hints={"buffer": applied.has("buffer_stream")})
 
-    def count_tokens(self, req: NeutralRequest, applied: Applied) -> int:
+    def count_tokens(self, req: UniversalRequest, applied: Applied) -> int:
         media.validate_blocks(req)
         n = tokens.count(req)
         if applied.has("wrong_token_count"):
@@ -69,10 +71,10 @@ class ScriptedModel:
         return n
 
     # -- decisions ---------------------------------------------------------------------------------------
-    def _decide(self, req: NeutralRequest, applied: Applied):
+    def _decide(self, req: UniversalRequest, applied: Applied):
         prompt = prompts.user_prompt(req)
-        tool_names = {t.get("name"): t for t in req.tools if not t.get("type") or t.get("type") == "custom"}
-        server_types = {t.get("type", "") for t in req.tools}
+        tool_names = {t.name: t for t in req.tools if t.kind == "custom"}
+        server_types = {t.kind for t in req.tools}
         results = prompts.last_tool_results(req)
         allow_tools = not applied.has("no_tool_use")
 
@@ -85,18 +87,19 @@ class ScriptedModel:
                                "expected tags", "mode refuse_web_search: the web_search server tool is refused")
             return self._web_search(req, prompt), "end_turn"
 
-        searcher = next((t for t in req.tools if str(t.get("type", "")).startswith("tool_search_tool_")), None)
-        deferred = {n: t for n, t in tool_names.items() if t.get("defer_loading")}
+        searcher = next((t for t in req.tools if t.kind.startswith("tool_search_tool_")), None)
+        deferred = {n: t for n, t in tool_names.items() if (t.extra or {}).get("defer_loading")}
         if searcher is not None and deferred and allow_tools:
             return self._tool_search(req, prompt, searcher, deferred), "tool_use"
 
         so_tool = next((n for n in tool_names if n and re.fullmatch(r"structured_?output", n, re.I)), None)
-        if so_tool and allow_tools and (req.tool_choice or {}).get("type") in (None, "auto", "any", "tool"):
-            schema = tool_names[so_tool].get("input_schema", {})
+        choice = req.tool_choice.mode if req.tool_choice else None
+        if so_tool and allow_tools and choice in (None, "auto", "any", "tool"):
+            schema = tool_names[so_tool].input_schema or {}
             return [self._tool_use(so_tool, structured.instance(schema), req)], "tool_use"
 
-        if req.output_format and req.output_format.get("type") == "json_schema":
-            value = structured.instance(req.output_format.get("schema", {}))
+        if req.output_format and req.output_format.type == "json_schema":
+            value = structured.instance(req.output_format.schema_ or {})
             return [{"type": "text", "text": json.dumps(value)}], "end_turn"
 
         m = prompts.BASH_CMD.search(prompt)
@@ -128,16 +131,15 @@ class ScriptedModel:
             return [{"type": "text", "text": " ".join(str(i) for i in range(1, n + 1))}], "end_turn"
         return [{"type": "text", "text": "Done. I have read your request and there is nothing more to add."}], "end_turn"
 
-    def _after_tools(self, req, results, applied):
+    def _after_tools(self, req, results: list[Part], applied):
         parts = []
         for r in results:
-            inner = r.get("content") if isinstance(r.get("content"), list) else []
-            attached = [b for b in inner if isinstance(b, dict) and b.get("type") in ("image", "document")]
+            attached = [p for p in r.content or [] if p.kind in ("image", "document")]
             if attached:
-                parts.extend(media.describe(b, applied.has("corrupt_image")) for b in attached)
+                parts.extend(media.describe(p, applied.has("corrupt_image")) for p in attached)
                 continue
             out = prompts.tool_result_text(r).strip()
-            if r.get("is_error"):
+            if r.is_error:
                 parts.append(f"The tool failed: {out}")
             else:
                 parts.append(f"The command printed: {out}")
@@ -156,7 +158,7 @@ class ScriptedModel:
             {"type": "text", "text": f"According to {url}, the search for \"{query}\" found one result."},
         ]
 
-    def _tool_search(self, req, prompt, searcher, deferred):
+    def _tool_search(self, req, prompt, searcher: Tool, deferred: dict[str, Tool]):
         """Tool search (advanced-tool-use beta): the model searches the deferred tools, the API answers with a
         `server_tool_use` (name tool_search_tool_regex|bm25), a `tool_search_tool_result` whose content is a
         `tool_search_tool_search_result` listing `tool_reference`s, and the model then calls the tool it found
@@ -166,17 +168,17 @@ class ScriptedModel:
 
         def score(item):
             name, tool = item
-            text = f"{name} {tool.get('description', '')}".lower().replace("_", " ")
+            text = f"{name} {tool.description or ''}".lower().replace("_", " ")
             return sum(1 for w in words if w in text)
 
         name, tool = max(deferred.items(), key=score)
-        kind = "tool_search_tool_bm25" if "bm25" in str(searcher.get("type")) else "tool_search_tool_regex"
+        kind = "tool_search_tool_bm25" if "bm25" in searcher.kind else "tool_search_tool_regex"
         keyword = next((w for w in words if w in name.lower()), name.split("_")[-1])
         query = {"query": keyword} if kind.endswith("bm25") else {"pattern": keyword}
         sid = _tool_id("srvtoolu_emu_", kind, keyword, len(req.messages))
         found = {"type": "tool_search_tool_search_result", "tool_references": [{"type": "tool_reference",
                                                                                  "tool_name": name}]}
-        call = self._tool_use(name, structured.instance(tool.get("input_schema") or {}), req)
+        call = self._tool_use(name, structured.instance(tool.input_schema or {}), req)
         return [{"type": "server_tool_use", "id": sid, "name": kind, "input": query},
                 {"type": "tool_search_tool_result", "tool_use_id": sid, "content": found}, call]
 
@@ -192,10 +194,10 @@ class ScriptedModel:
         return {"type": "thinking", "thinking": text, "signature": sig}
 
     # -- usage -------------------------------------------------------------------------------------------
-    def _usage(self, req: NeutralRequest, content: list, applied: Applied) -> dict:
+    def _usage(self, req: UniversalRequest, content: list, applied: Applied, provider: str, model: str) -> dict:
         total = tokens.count(req)
-        feat = profiles.model_features(req.provider, req.model) or {}
-        split = self.cache.account(req, total, feat.get("min_cache_tokens", 1024),
+        feat = profiles.model_features(provider, model) or {}
+        split = self.cache.account(req, total, feat.get("min_cache_tokens", 1024), provider=provider, model=model,
                                    downgrade_1h=applied.has("downgrade_ttl_1h"))
         if applied.has("drop_cache_usage"):
             split = {"input_tokens": total, "cache_read": 0, "cache_creation_5m": 0, "cache_creation_1h": 0}
@@ -217,30 +219,34 @@ class ScriptedModel:
         return usage
 
 
-def _attachments(message) -> list:
-    if not message or message.get("role") != "user":
+def thinking_on(req: UniversalRequest) -> bool:
+    return bool(req.reasoning) and req.reasoning.mode in ("enabled", "adaptive")
+
+
+def _attachments(message: Message | None) -> list[Part]:
+    if not message or message.role != "user":
         return []
-    return [b for b in message["content"] if isinstance(b, dict) and b.get("type") in ("image", "document")]
+    return [p for p in message.parts if p.kind in ("image", "document")]
 
 
-def _check_tool_pairs(req) -> None:
+def _check_tool_pairs(req: UniversalRequest) -> None:
     """tool_use ids must be answered by tool_result blocks in the very next user message, and vice versa."""
     msgs = req.messages
     for i, m in enumerate(msgs):
-        if m["role"] != "user":
+        if m.role != "user":
             continue
-        results = [b.get("tool_use_id") for b in m["content"] if b.get("type") == "tool_result"]
+        results = [p.id for p in m.parts if p.kind == "tool_result"]
         prev = msgs[i - 1] if i > 0 else None
-        uses = [b.get("id") for b in prev["content"] if b.get("type") == "tool_use"] if prev and prev["role"] == "assistant" else []
+        uses = [p.id for p in prev.parts if p.kind == "tool_use"] if prev and prev.role == "assistant" else []
         stray = [r for r in results if r not in uses]
         if stray:
             raise invalid(f"messages.{i}.content.0: unexpected `tool_use_id` found in `tool_result` blocks: {stray[0]}. "
                           "Each `tool_result` block must have a corresponding `tool_use` block in the previous message.")
     for i, m in enumerate(msgs[:-1]):
-        if m["role"] != "assistant":
+        if m.role != "assistant":
             continue
-        uses = [b.get("id") for b in m["content"] if b.get("type") == "tool_use"]
-        nxt = {b.get("tool_use_id") for b in msgs[i + 1]["content"] if b.get("type") == "tool_result"}
+        uses = [p.id for p in m.parts if p.kind == "tool_use"]
+        nxt = {p.id for p in msgs[i + 1].parts if p.kind == "tool_result"}
         missing = [u for u in uses if u not in nxt]
         if missing:
             raise invalid(f"messages.{i + 1}: `tool_use` ids were found without `tool_result` blocks immediately after: "

@@ -1,44 +1,41 @@
-"""Reading the CLI's prompt out of a neutral request (its system prompt and <system-reminder> blocks ignored)."""
+"""Reading the CLI's prompt out of a universal request (its system prompt and <system-reminder> blocks ignored)."""
 from __future__ import annotations
 
+import json
 import re
 
-
-def _texts(content) -> list[str]:
-    out = []
-    for b in content:
-        if isinstance(b, dict) and b.get("type") == "text":
-            t = b.get("text", "")
-            if t.lstrip().startswith("<system-reminder>"):
-                continue
-            out.append(t)
-    return out
+from providers._wire.universal import Part, UniversalRequest
 
 
-def user_prompt(req) -> str:
-    """The LAST text block of the first user message."""
+def _texts(parts: list[Part]) -> list[str]:
+    return [p.text or "" for p in parts
+            if p.kind == "text" and not (p.text or "").lstrip().startswith("<system-reminder>")]
+
+
+def user_prompt(req: UniversalRequest) -> str:
+    """The LAST text part of the first user message."""
     for m in req.messages:
-        if m["role"] == "user":
-            texts = _texts(m["content"])
+        if m.role == "user":
+            texts = _texts(m.parts)
             return texts[-1] if texts else ""
     return ""
 
 
-def last_tool_results(req) -> list[dict]:
-    """tool_result blocks of the last user message (empty when the last turn is not a tool round)."""
-    if not req.messages or req.messages[-1]["role"] != "user":
+def last_tool_results(req: UniversalRequest) -> list[Part]:
+    """tool_result parts of the last user message (empty when the last turn is not a tool round)."""
+    if not req.messages or req.messages[-1].role != "user":
         return []
-    return [b for b in req.messages[-1]["content"] if isinstance(b, dict) and b.get("type") == "tool_result"]
+    return [p for p in req.messages[-1].parts if p.kind == "tool_result"]
 
 
-def tool_result_text(block: dict) -> str:
-    c = block.get("content")
-    if isinstance(c, str):
-        return c
+def tool_result_text(result: Part) -> str:
+    """A tool result's text (a Converse JSON result as its JSON text)."""
     parts = []
-    for b in c or []:
-        if isinstance(b, dict) and b.get("type") == "text":
-            parts.append(b.get("text", ""))
+    for p in result.content or []:
+        if p.kind == "text":
+            parts.append(p.text or "")
+        elif p.kind == "json":
+            parts.append(json.dumps(p.input))
     return "\n".join(parts)
 
 

@@ -1,9 +1,13 @@
-"""Profile rules applied to a neutral request (what the schemas do not say)."""
+"""Profile rules applied to a universal request (what the schemas do not say)."""
 from __future__ import annotations
+
+from providers._wire.universal import UniversalRequest
 
 from . import catalog, profiles, tokens
 from .errors import gap, invalid
-from .neutral import NeutralRequest
+
+# What a request that names no max_tokens gets (Converse's inferenceConfig is optional).
+DEFAULT_MAX_TOKENS = 4096
 
 
 def check_betas(provider: str, betas: list[str]) -> None:
@@ -46,13 +50,13 @@ def features(provider: str, model: str) -> dict:
     return f
 
 
-def check_request(req: NeutralRequest, raw: dict | None = None) -> dict:
-    """Model-dependent rules; returns the model's feature flags."""
-    prof = profiles.load(req.provider)
-    feat = features(req.provider, req.model)
+def check_request(provider: str, model: str, req: UniversalRequest) -> dict:
+    """Model-dependent rules for `model` (the Claude API name) on `provider`; returns the model's feature flags."""
+    prof = profiles.load(provider)
+    feat = features(provider, model)
     accepted_tools = set(prof.get("tool_types_accepted", ["custom"]))
     for i, t in enumerate(req.tools):
-        ttype = t.get("type") or "custom"
+        ttype = t.kind
         if ttype not in accepted_tools:
             message = prof.get("tool_error", "tools.{i}: Input tag '{t}' found using 'type' does not match any of "
                                "the expected tags").format(i=i, t=ttype)
@@ -63,23 +67,21 @@ def check_request(req: NeutralRequest, raw: dict | None = None) -> dict:
         if need and need not in req.betas:
             raise invalid(f"tools.{i}: Input tag '{ttype}' found using 'type' does not match any of the expected tags"
                           f" (requires the {need} beta)")
-    if req.thinking:
-        tt = req.thinking.get("type")
-        if tt == "adaptive" and not feat.get("adaptive_thinking"):
-            raise invalid("adaptive thinking is not supported on this model")
-        if tt == "enabled":
-            budget = req.thinking.get("budget_tokens", 0)
-            if budget < 1024:
-                raise invalid("thinking.enabled.budget_tokens: Input should be greater than or equal to 1024")
-            if budget >= req.max_tokens:
-                raise invalid("`max_tokens` must be greater than `thinking.budget_tokens`. Please consult our "
-                              "documentation at https://docs.claude.com/en/docs/build-with-claude/extended-thinking"
-                              "#max-tokens-and-context-window-size")
-    raw = raw or {}
-    oc = raw.get("output_config")
-    if isinstance(oc, dict) and "effort" in oc and not feat.get("effort"):
+    reasoning = req.reasoning
+    if reasoning and reasoning.mode == "adaptive" and not feat.get("adaptive_thinking"):
+        raise invalid("adaptive thinking is not supported on this model")
+    if reasoning and reasoning.mode == "enabled":
+        budget = reasoning.budget_tokens or 0
+        if budget < 1024:
+            raise invalid("thinking.enabled.budget_tokens: Input should be greater than or equal to 1024")
+        max_tokens = req.sampling.max_tokens if req.sampling.max_tokens is not None else DEFAULT_MAX_TOKENS
+        if budget >= max_tokens:
+            raise invalid("`max_tokens` must be greater than `thinking.budget_tokens`. Please consult our "
+                          "documentation at https://docs.claude.com/en/docs/build-with-claude/extended-thinking"
+                          "#max-tokens-and-context-window-size")
+    if reasoning and reasoning.effort and not feat.get("effort"):
         raise invalid("output_config.effort: This model does not support the effort parameter.")
-    if "context_management" in raw and not feat.get("context_management"):
+    if req.context_management is not None and not feat.get("context_management"):
         raise invalid("context_management: Extra inputs are not permitted")
     for ttl in cache_ttls(req):
         if ttl == "1h" and not feat.get("ttl_1h"):
@@ -91,9 +93,5 @@ def check_request(req: NeutralRequest, raw: dict | None = None) -> dict:
     return feat
 
 
-def cache_ttls(req: NeutralRequest) -> list[str]:
-    out = []
-    for _, cc in tokens.units(req):
-        if cc:
-            out.append(cc.get("ttl", "5m"))
-    return out
+def cache_ttls(req: UniversalRequest) -> list[str]:
+    return [marker.ttl for _, marker in tokens.units(req) if marker]

@@ -39,28 +39,33 @@ class Signer:
         way, but tagged injected; so is a missing thinking block while strip_thinking applies (`stripped`): the
         emulator's own faulty answers made the client send them."""
         for i, m in enumerate(req.messages):
-            if m["role"] != "assistant":
+            if m.role != "assistant":
                 continue
-            for j, b in enumerate(m["content"]):
-                if b.get("type") == "thinking" and not self.verify(b.get("thinking", ""), b.get("signature", "")):
+            for j, p in enumerate(m.parts):
+                if p.kind != "reasoning":
+                    continue
+                if p.redacted:
+                    if not p.data:
+                        raise invalid(f"messages.{i}.content.{j}: Invalid `data` in `redacted_thinking` block")
+                    continue
+                text = p.text or ""
+                if not self.verify(text, p.signature or ""):
                     message = f"messages.{i}.content.{j}: Invalid `signature` in `thinking` block"
-                    if isinstance(b.get("signature"), str) and hmac.compare_digest(
-                            b["signature"].encode(), self.tampered(b.get("thinking", "")).encode()):
+                    if isinstance(p.signature, str) and hmac.compare_digest(
+                            p.signature.encode(), self.tampered(text).encode()):
                         raise injected(message, "mode tamper_signature: the replayed signature is the tampered one "
                                                 "the emulator handed out")
                     raise invalid(message)
-                if b.get("type") == "redacted_thinking" and not b.get("data"):
-                    raise invalid(f"messages.{i}.content.{j}: Invalid `data` in `redacted_thinking` block")
-        if not req.thinking_on:
+        if not (req.reasoning and req.reasoning.mode in ("enabled", "adaptive")):
             return
         # with thinking on, the last assistant turn of a tool loop must start with its thinking block
         for i in range(len(req.messages) - 1, -1, -1):
             m = req.messages[i]
-            if m["role"] != "assistant":
+            if m.role != "assistant":
                 continue
-            has_tool = any(b.get("type") == "tool_use" for b in m["content"])
-            if has_tool and m["content"] and m["content"][0].get("type") not in ("thinking", "redacted_thinking"):
-                found = m["content"][0].get("type")
+            has_tool = any(p.kind == "tool_use" for p in m.parts)
+            if has_tool and m.parts and m.parts[0].kind != "reasoning":
+                found = m.parts[0].type or m.parts[0].kind
                 message = (f"messages.{i}.content.0.type: Expected `thinking` or `redacted_thinking`, but found "
                            f"`{found}`. When `thinking` is enabled, a final `assistant` message must start with a "
                            "thinking block (preceeding the lastmost set of `tool_use` and `tool_result` blocks). We "

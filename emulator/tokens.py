@@ -1,14 +1,17 @@
 """Deterministic token counting, shared by count_tokens, usage and the prompt cache.
 
-The prompt is a flat list of units in cache order (tools, system blocks, message blocks); a unit's size is
-the length of its canonical JSON (cache_control removed, binary data replaced by its sha256) and
-tokens(prefix) = ceil(sum(len)/4). count_tokens == usage input total for the same content.
+The prompt is a flat list of units in cache order (tools, system parts, message parts) of a universal request; a
+unit's size is the length of its canonical JSON (the cache marker removed; binary data stands as its sha256, as
+the universal form keeps it) and tokens(prefix) = ceil(sum(len)/4). count_tokens == usage input total for the same
+content, whatever the wire it came in.
 """
 from __future__ import annotations
 
 import hashlib
 import json
 import math
+
+from providers._wire.universal import Cache, UniversalRequest
 
 _DROP = {"cache_control"}
 
@@ -33,16 +36,17 @@ def canonical(obj) -> str:
     return json.dumps(_canon(obj), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-def units(req) -> list[tuple[str, dict | None]]:
-    """[(canonical_json, cache_control_or_None)] in prompt order."""
-    out = []
-    for t in req.tools:
-        out.append((canonical({"tool": t}), t.get("cache_control")))
-    for b in req.system:
-        out.append((canonical({"system": b}), b.get("cache_control")))
-    for i, m in enumerate(req.messages):
-        for b in m["content"]:
-            out.append((canonical({"role": m["role"], "block": b}), b.get("cache_control") if isinstance(b, dict) else None))
+def _unit(key: str, item, **context) -> tuple[str, Cache | None]:
+    dumped = item.dump()
+    dumped.pop("cache", None)
+    return canonical({**context, key: dumped}), item.cache
+
+
+def units(req: UniversalRequest) -> list[tuple[str, Cache | None]]:
+    """[(canonical_json, cache marker or None)] in prompt order."""
+    out = [_unit("tool", t) for t in req.tools]
+    out += [_unit("system", p) for p in req.system]
+    out += [_unit("part", p, role=m.role) for m in req.messages for p in m.parts]
     return out
 
 

@@ -13,7 +13,7 @@ from .compare import FidelityResult, compare, compare_run, dialect_for, request_
 from .decoders import DecodeError, decode
 from .diff import DiffRecord, diff
 from .rules import Rule, RuleSet, RulesError
-from .universal import UniversalRequest
+from providers._wire.universal import UniversalRequest
 
 __all__ = [
     "DecodeError", "DiffRecord", "FidelityResult", "Rule", "RuleSet", "RulesError", "UniversalRequest",

@@ -21,7 +21,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from .universal import UniversalRequest
+from providers._wire.universal import UniversalRequest
 
 Kind = Literal["lost", "added", "changed"]
 

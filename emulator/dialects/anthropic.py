@@ -7,6 +7,8 @@ import uuid
 
 from starlette.responses import JSONResponse
 
+from providers._wire.capture import split_betas
+
 from .. import credentials
 from ..errors import EmulatorError
 from . import messages_common as mc
@@ -58,12 +60,12 @@ class AnthropicDialect(Dialect):
         self.authenticate(call)
         self.check_version(call)
         body = call.json_body()
-        betas = mc.split_betas(call.headers.get("anthropic-beta"))
+        betas = split_betas(call.headers.get("anthropic-beta"))
         model = self.model_name(body)
         model_state = call.state.model
         if call.operation == "count_tokens":
             req = mc.decode(self.provider, body, model=model, betas=betas, count=True)
             return mc.count_reply(call, model_state.count_tokens(req, call.applied))
         req = mc.decode(self.provider, body, model=model, betas=betas)
-        reply = model_state.respond(req, call.applied)
-        return mc.reply_or_stream(call, reply, req.stream)
+        reply = model_state.respond(req, call.applied, provider=self.provider, model=model)
+        return mc.reply_or_stream(call, reply, req.envelope.stream)

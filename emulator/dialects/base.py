@@ -61,18 +61,18 @@ class Call:
 
 
 def json_response(call: Call, payload: dict, status: int = 200, headers: dict | None = None,
-                  neutral: dict | None = None) -> Response:
-    call.done(status, neutral)
+                  summary: dict | None = None) -> Response:
+    call.done(status, summary)
     return JSONResponse(payload, status_code=status, headers=headers)
 
 
-def stream_response(call: Call, frames: list[bytes], media_type: str, *, neutral: dict | None,
+def stream_response(call: Call, frames: list[bytes], media_type: str, *, summary: dict | None,
                     malformed: bytes | None = None, headers: dict | None = None,
                     pace_s: float = STREAM_PACE_S, error_frame: bytes | None = None) -> Response:
     """Stream frames one by one (really separate writes), honouring cut_stream_after / malformed_frame /
     stream_error_after (the provider's own mid-stream error frame, inside an HTTP 200, as real streams do)."""
     applied = call.applied
-    call.done(200, neutral, stream=True)
+    call.done(200, summary, stream=True)
     cut = applied.cut_stream_after
     bad_at = len(frames) // 2 if (applied.malformed_frame and malformed is not None) else None
     error_at = applied.stream_error_after if error_frame is not None else None

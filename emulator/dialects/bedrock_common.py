@@ -1,13 +1,13 @@
 """Bedrock runtime: error shape, SigV4 auth, model identifiers (shared by invoke and converse)."""
 from __future__ import annotations
 
-from .. import eventstream
-
 import re
 import uuid
 from urllib.parse import unquote
 
 from starlette.responses import JSONResponse
+
+from providers._wire import framing
 
 from .. import catalog, sigv4
 from ..errors import EmulatorError, invalid
@@ -42,7 +42,7 @@ def error_response(err: EmulatorError) -> JSONResponse:
 
 
 # What a Bedrock stream carries when the service fails mid-answer: an exception frame inside the HTTP 200.
-MID_STREAM_ERROR = eventstream.exception("serviceUnavailableException",
+MID_STREAM_ERROR = framing.exception("serviceUnavailableException",
                                          "Bedrock is unable to process your request.")
 
 

@@ -6,10 +6,12 @@ import binascii
 import json
 from functools import lru_cache
 
-from .. import eventstream, rules, sse
-from ..errors import EmulatorError, invalid
+from providers._wire import converse, framing
+from providers._wire.universal import Envelope, UniversalRequest
+
+from .. import anthropic_schema, profiles, rules
+from ..errors import EmulatorError, gap, invalid
 from . import bedrock_common as bc
-from . import converse_codec as cc
 from .base import Call, Dialect, json_response, stream_response
 from .bedrock_invoke import decode_invoke_body
 
@@ -27,8 +29,34 @@ def validate(operation: str, params: dict) -> None:
     shape = _service().operation_model(operation).input_shape
     report = ParamValidator().validate(params, shape)
     if report.has_errors():
-        text = report.generate_report().replace("Invalid type for parameter", "Invalid type for parameter")
+        text = report.generate_report()
         raise invalid(text.split("\n", 1)[-1].strip() if text.startswith("Parameter validation failed") else text)
+
+
+def check_additional_fields(extra: dict) -> None:
+    """additionalModelRequestFields keys the codec does not map. Bedrock hands these fields to the model's own
+    (InvokeModel) body: a field the Anthropic Messages schema does not have, or one Bedrock InvokeModel refuses
+    (profiles/bedrock_invoke.yaml top_level_refused; model and stream, bedrock_invoke.decode_invoke_body), is
+    refused; a Messages field the codec does not model is beyond what the emulator can judge."""
+    unknown = sorted(set(extra) - converse.ADDITIONAL_FIELDS)
+    if not unknown:
+        return
+    message = f"The model returned the following errors: {unknown[0]}: Extra inputs are not permitted"
+    refused_here = set(profiles.load("bedrock_invoke").get("top_level_refused", [])) | {"model", "stream"}
+    if unknown[0] in anthropic_schema.body_fields() and unknown[0] not in refused_here:
+        raise gap(message, f"additionalModelRequestFields.{unknown[0]} is an Anthropic Messages field the "
+                           "emulator's Converse codec does not model")
+    raise invalid(message)
+
+
+def decode(provider: str, params: dict, model: str, endpoint: str, stream: bool = False) -> UniversalRequest:
+    """What Converse refuses, then the universal request of it (betas and model rules are the caller's)."""
+    try:
+        converse.check(params)
+    except converse.Invalid as exc:
+        raise invalid(str(exc)) from None
+    check_additional_fields(params.get("additionalModelRequestFields") or {})
+    return converse.decode_body(params, Envelope(format=provider, endpoint=endpoint, stream=stream, model=model))
 
 
 class BedrockConverseDialect(Dialect):
@@ -44,17 +72,17 @@ class BedrockConverseDialect(Dialect):
         params = dict(body, modelId=model_id)
         if call.operation == "count_tokens":
             return self.count_tokens(call, params, model)
-        validate("ConverseStream" if call.operation == "converse_stream" else "Converse", params)
-        req = cc.decode(self.provider, params, model)
+        streaming = call.operation == "converse_stream"
+        validate("ConverseStream" if streaming else "Converse", params)
+        req = decode(self.provider, params, model, "converse", streaming)
         rules.check_betas(self.provider, req.betas)
-        rules.check_request(req, params.get("additionalModelRequestFields") or {})
-        reply = call.state.model.respond(req, call.applied)
-        reply.model = model
-        if call.operation == "converse":
-            return json_response(call, cc.encode_reply(reply), neutral=reply.neutral())
-        frames = [eventstream.event(name, data) for name, data in cc.stream_events(reply, sse._split_text, sse._split_json)]
-        malformed = eventstream.event("contentBlockDelta", {"contentBlockIndex": 0, "delta": {"text": "?"}}, corrupt=True)
-        return stream_response(call, frames, "application/vnd.amazon.eventstream", neutral=reply.neutral(),
+        rules.check_request(self.provider, model, req)
+        reply = call.state.model.respond(req, call.applied, provider=self.provider, model=model)
+        if not streaming:
+            return json_response(call, converse.encode_reply(reply), summary=reply.summary())
+        frames = [framing.event(name, data) for name, data in converse.stream_events(reply)]
+        malformed = framing.event("contentBlockDelta", {"contentBlockIndex": 0, "delta": {"text": "?"}}, corrupt=True)
+        return stream_response(call, frames, "application/vnd.amazon.eventstream", summary=reply.summary(),
                                malformed=malformed, error_frame=bc.MID_STREAM_ERROR)
 
     def count_tokens(self, call: Call, params: dict, model: str):
@@ -70,10 +98,9 @@ class BedrockConverseDialect(Dialect):
                 raise invalid("input.invokeModel.body: must be a JSON object")
             req = decode_invoke_body("bedrock_invoke", body, model, [])
         elif "converse" in inp:
-            conv = dict(inp["converse"])
-            req = cc.decode(self.provider, conv, model)
-            rules.check_request(req, conv.get("additionalModelRequestFields") or {})
+            req = decode(self.provider, dict(inp["converse"]), model, "count_tokens")
+            rules.check_request(self.provider, model, req)
         else:
             raise invalid("input: exactly one of invokeModel or converse must be set")
         n = call.state.model.count_tokens(req, call.applied)
-        return json_response(call, {"inputTokens": n}, neutral={"input_tokens": n})
+        return json_response(call, {"inputTokens": n}, summary={"input_tokens": n})

@@ -6,7 +6,9 @@ import json
 
 from starlette.responses import JSONResponse
 
-from .. import eventstream, sse
+from providers._wire import framing, messages
+from providers._wire.capture import split_betas
+
 from ..errors import EmulatorError, invalid
 from . import bedrock_common as bc
 from . import messages_common as mc
@@ -43,9 +45,8 @@ class BedrockInvokeDialect(Dialect):
         bc.authenticate(call)
         model_id, model = bc.model_from_path(call)
         body = call.json_body()
-        req = decode_invoke_body(self.provider, body, model, mc.split_betas(call.headers.get("anthropic-beta")))
-        reply = call.state.model.respond(req, call.applied)
-        reply.model = model
+        req = decode_invoke_body(self.provider, body, model, split_betas(call.headers.get("anthropic-beta")))
+        reply = call.state.model.respond(req, call.applied, provider=self.provider, model=model)
         if call.operation == "invoke":
             u = reply.usage
             headers = {"X-Amzn-Bedrock-Input-Token-Count": str(u["input_tokens"]),
@@ -53,17 +54,17 @@ class BedrockInvokeDialect(Dialect):
                        "X-Amzn-Bedrock-Invocation-Latency": "40",
                        "X-Amzn-Bedrock-Cache-Read-Input-Token-Count": str(u.get("cache_read_input_tokens", 0)),
                        "X-Amzn-Bedrock-Cache-Write-Input-Token-Count": str(u.get("cache_creation_input_tokens", 0))}
-            call.done(200, reply.neutral())
-            return JSONResponse(reply.anthropic_json(), headers=headers)
+            call.done(200, reply.summary())
+            return JSONResponse(messages.reply_json(reply), headers=headers)
         frames = []
-        for name, data in sse.events(reply, buffer=reply.stream_hints.get("buffer", False)):
+        for name, data in messages.sse_events(reply):
             if name == "ping":
                 continue
             if name == "message_stop":
                 data = dict(data, **{"amazon-bedrock-invocationMetrics": bc.invocation_metrics(reply.usage)})
             payload = {"bytes": base64.b64encode(json.dumps(data, separators=(",", ":")).encode()).decode()}
-            frames.append(eventstream.event("chunk", payload))
-        malformed = eventstream.event("chunk", {"bytes": base64.b64encode(b'{"type":"ping"}').decode()}, corrupt=True)
-        return stream_response(call, frames, "application/vnd.amazon.eventstream", neutral=reply.neutral(),
+            frames.append(framing.event("chunk", payload))
+        malformed = framing.event("chunk", {"bytes": base64.b64encode(b'{"type":"ping"}').decode()}, corrupt=True)
+        return stream_response(call, frames, "application/vnd.amazon.eventstream", summary=reply.summary(),
                                malformed=malformed, headers={"x-amzn-bedrock-content-type": "application/json"},
                                error_frame=bc.MID_STREAM_ERROR)

@@ -1,22 +1,18 @@
-"""Anthropic Messages bodies (anthropic, azure, vertex, bedrock invoke): decode + validate + encode."""
+"""Anthropic Messages bodies in the emulator (anthropic, azure, vertex, bedrock invoke): validate strictly, decode
+with the one Messages codec, answer JSON or SSE."""
 from __future__ import annotations
 
-from .. import anthropic_schema, rules, sse
-from ..errors import EmulatorError, invalid
-from ..neutral import NeutralRequest, Reply, blocks
+from providers._wire import framing, messages
+from providers._wire.universal import Envelope, Reply, UniversalRequest
+
+from .. import anthropic_schema, rules
+from ..errors import invalid
 from .base import Call, json_response, stream_response
 
 
-def split_betas(value) -> list[str]:
-    if not value:
-        return []
-    if isinstance(value, list):
-        return [str(v).strip() for v in value if str(v).strip()]
-    return [b.strip() for b in str(value).split(",") if b.strip()]
-
-
-def decode(provider: str, body: dict, *, model: str, betas: list[str], count: bool = False) -> NeutralRequest:
-    """Validate an Anthropic-shaped body (model already set) with the SDK schema and the profile rules."""
+def decode(provider: str, body: dict, *, model: str, betas: list[str], count: bool = False) -> UniversalRequest:
+    """Validate an Anthropic-shaped body with the SDK schema and the profile rules; the universal request of it.
+    `model` is the Claude API name the provider resolved."""
     if "stream" in body and not isinstance(body["stream"], bool):
         raise invalid("stream: Input should be a valid boolean")
     schema_body = {k: v for k, v in body.items() if k != "stream"}
@@ -25,52 +21,27 @@ def decode(provider: str, body: dict, *, model: str, betas: list[str], count: bo
     if err:
         raise invalid(err)
     rules.check_betas(provider, betas)
-    system = body.get("system") or []
-    if isinstance(system, str):
-        system = [{"type": "text", "text": system}]
-    messages = [{"role": m["role"], "content": blocks(m["content"])} for m in body["messages"]]
-    output_format = body.get("output_format")
-    oc = body.get("output_config")
-    if isinstance(oc, dict) and oc.get("format"):
-        output_format = oc["format"]
-    req = NeutralRequest(
-        provider=provider,
-        model=model,
-        messages=messages,
-        system=list(system),
-        tools=list(body.get("tools") or []),
-        tool_choice=body.get("tool_choice"),
-        thinking=body.get("thinking"),
-        max_tokens=body.get("max_tokens", 0),
-        stream=bool(body.get("stream")),
-        betas=betas,
-        output_format=output_format,
-        stop_sequences=list(body.get("stop_sequences") or []),
-    )
-    if not messages:
+    envelope = Envelope(format=provider, endpoint="count_tokens" if count else "messages",
+                        stream=bool(body.get("stream")), model=model)
+    req = messages.decode_body(body, envelope, betas)
+    if not req.messages:
         raise invalid("messages: at least one message is required")
-    if messages[0]["role"] == "assistant" and False:
-        pass
-    rules.check_request(req, body)
+    rules.check_request(provider, model, req)
     return req
 
 
+MALFORMED = b'event: content_block_delta\ndata: {"type":"content_block_delta","index":0,"delta":{"type":"text_de\n\n'
+MID_STREAM_ERROR = framing.sse("error", {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}})
+
+
 def reply_or_stream(call: Call, reply: Reply, stream: bool):
-    """Encode a Reply as Anthropic JSON or SSE."""
+    """Encode a Reply as Messages JSON or SSE."""
     if not stream:
-        return json_response(call, reply.anthropic_json(), neutral=reply.neutral())
-    evs = sse.events(reply, buffer=reply.stream_hints.get("buffer", False))
-    frames = [sse.encode(e, d) for e, d in evs]
-    malformed = b'event: content_block_delta\ndata: {"type":"content_block_delta","index":0,"delta":{"type":"text_de\n\n'
-    error = sse.encode("error", {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}})
-    return stream_response(call, frames, "text/event-stream; charset=utf-8", neutral=reply.neutral(),
-                           malformed=malformed, headers={"cache-control": "no-cache"}, error_frame=error)
+        return json_response(call, messages.reply_json(reply), summary=reply.summary())
+    frames = [framing.sse(e, d) for e, d in messages.sse_events(reply)]
+    return stream_response(call, frames, "text/event-stream; charset=utf-8", summary=reply.summary(),
+                           malformed=MALFORMED, headers={"cache-control": "no-cache"}, error_frame=MID_STREAM_ERROR)
 
 
 def count_reply(call: Call, n: int):
-    return json_response(call, {"input_tokens": n}, neutral={"input_tokens": n})
-
-
-def require(cond: bool, kind: str, message: str, status: int):
-    if not cond:
-        raise EmulatorError(kind, message, status)
+    return json_response(call, {"input_tokens": n}, summary={"input_tokens": n})

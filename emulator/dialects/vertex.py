@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from starlette.responses import JSONResponse
 
+from providers._wire.capture import split_betas
+
 from .. import catalog, credentials, profiles, vertex_auth
 from ..errors import EmulatorError, gap, invalid
 from . import messages_common as mc
@@ -46,7 +48,7 @@ class VertexDialect(Dialect):
         if location not in profiles.load(self.provider).get("locations", []):
             raise invalid(f"Location {location} is not supported for this publisher model.")
         body = call.json_body()
-        betas = mc.split_betas(call.headers.get("anthropic-beta"))
+        betas = split_betas(call.headers.get("anthropic-beta"))
         if call.operation == "count_tokens":
             return self.count_tokens(call, body, betas)
         path_model = call.params["model"]
@@ -65,9 +67,8 @@ class VertexDialect(Dialect):
         rest = {k: v for k, v in body.items() if k != "anthropic_version"}
         rest["model"] = mm.group("name")
         req = mc.decode(self.provider, rest, model=mm.group("name"), betas=betas)
-        reply = call.state.model.respond(req, call.applied)
-        reply.model = mm.group("name")
-        stream = call.params["verb"] == "streamRawPredict" or req.stream
+        reply = call.state.model.respond(req, call.applied, provider=self.provider, model=mm.group("name"))
+        stream = call.params["verb"] == "streamRawPredict" or req.envelope.stream
         return mc.reply_or_stream(call, reply, stream)
 
     def count_tokens(self, call: Call, body: dict, betas: list[str]):

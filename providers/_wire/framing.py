@@ -1,5 +1,6 @@
-"""AWS event-stream (application/vnd.amazon.eventstream) frame encoder.
+"""Streaming frames, encoders only: how a reply is cut into deltas, SSE events, AWS event-stream frames.
 
+AWS event-stream (application/vnd.amazon.eventstream):
 frame = u32 total length | u32 headers length | u32 CRC32(prelude) | headers | payload | u32 CRC32(all before)
 header = u8 name length | name | u8 type (7 = string) | u16 value length | value
 botocore ships only the decoder (botocore.eventstream.EventStreamBuffer); tests round-trip every frame through it.
@@ -8,7 +9,39 @@ from __future__ import annotations
 
 import binascii
 import json
+import re
 import struct
+
+
+# -- deltas ------------------------------------------------------------------------------------------------------
+
+def split_text(text: str, buffer: bool) -> list[str]:
+    """Text as streamed: word by word (at least two deltas for anything splittable), or whole when `buffer`."""
+    if buffer or len(text) <= 1:
+        return [text]
+    parts = re.findall(r"\S+\s*|\s+", text)
+    if len(parts) == 1 and len(text) > 1:
+        mid = len(text) // 2
+        parts = [text[:mid], text[mid:]]
+    return parts
+
+
+def split_json(s: str, buffer: bool) -> list[str]:
+    """A tool input's JSON as streamed: two to six pieces, or whole when `buffer`."""
+    if buffer or len(s) < 4:
+        return [s]
+    n = min(6, max(2, len(s) // 12))
+    step = -(-len(s) // n)
+    return [s[i:i + step] for i in range(0, len(s), step)]
+
+
+# -- server-sent events --------------------------------------------------------------------------------------------
+
+def sse(event: str, data: dict) -> bytes:
+    return f"event: {event}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n".encode()
+
+
+# -- AWS event-stream ----------------------------------------------------------------------------------------------
 
 
 def _header(name: str, value: str) -> bytes:

@@ -1,12 +1,18 @@
-"""The universal (provider-neutral) request that every decoder produces.
+"""The universal (provider-neutral) request and response: the one model every wire codec speaks.
 
-One shape for what the client sent and for what reached the provider, so the two can be diffed field by field.
+The emulator decides its answer from a UniversalRequest (providers/<id>/emulator.py decodes the wire with its
+codec, emulator/model.py answers a Reply) and fidelity diffs the UniversalRequest of what the client sent against
+the one of what reached the provider (fidelity/diff.py). Why it lives here and not in fidelity/ or emulator/: the
+codecs (providers/_wire/messages.py, converse.py) produce it, and both consumers read it; neither depends on the
+other.
+
 Normalisation is done here (and only here) so that all decoders agree on it:
 
 - a plain string is one text part; adjacent messages of the same role are merged;
 - JSON schemas, tool inputs and other free JSON are compared canonically (sorted keys, no whitespace);
 - null, missing and empty (``""``, ``[]``, ``{}``) are the same thing: empty values are dropped;
-- binary data (images, PDFs, redacted thinking) is compared by the sha256 of the decoded bytes;
+- binary data (images, PDFs, redacted thinking) is compared by the sha256 of the decoded bytes (the bytes
+  themselves ride along in ``Part.data`` for the emulator, which reads them, but are never dumped nor diffed);
 - a cache marker is attached to the part it marks (a Converse ``cachePoint`` is folded onto the part before it),
   and an unspecified TTL means the provider default, ``5m``;
 - defaults that mean "nothing asked for" are dropped: ``tool_choice: auto`` with parallel use allowed,
@@ -18,6 +24,8 @@ import base64
 import binascii
 import hashlib
 import json
+import uuid
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -34,13 +42,27 @@ def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def b64_bytes(data: Any) -> bytes | None:
+    """The bytes of a base64 string (None when it does not decode)."""
+    if isinstance(data, (bytes, bytearray)):
+        return bytes(data)
+    if not isinstance(data, str):
+        return None
+    try:
+        return base64.b64decode(data, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+
+
+def b64_or_text(data: str) -> bytes:
+    """The bytes an opaque blob stands for: base64-decoded, or the UTF-8 text itself when it is not base64."""
+    raw = b64_bytes(data)
+    return data.encode("utf-8") if raw is None else raw
+
+
 def sha256_b64(data: str) -> str:
     """sha256 of base64 data's decoded bytes (of the text itself if it is not valid base64)."""
-    try:
-        raw = base64.b64decode(data, validate=True)
-    except (binascii.Error, ValueError):
-        raw = data.encode("utf-8")
-    return sha256_bytes(raw)
+    return sha256_bytes(b64_or_text(data))
 
 
 def sha256_text(text: str) -> str:
@@ -102,6 +124,10 @@ class Part(_Model):
     # anything else
     raw: str | None = None  # canonical JSON of an unknown block (minus the cache marker)
     cache: Cache | None = None
+    # The payload of inline content — image/document bytes, a text document's UTF-8 text, redacted reasoning
+    # data — decoded; None when it is not inline or its base64 does not decode. What the emulator reads (media,
+    # signatures); never dumped nor diffed: `sha256` stands for it.
+    data: bytes | None = Field(default=None, exclude=True, repr=False)
 
 
 class Message(_Model):
@@ -223,3 +249,23 @@ class UniversalRequest(_Model):
 
 
 Part.model_rebuild()
+
+
+@dataclass
+class Reply:
+    """The universal response: what the emulator's scripted model answers, before a codec puts it on the wire.
+
+    `content` uses the Messages block vocabulary (text, thinking, redacted_thinking, tool_use, server_tool_use,
+    web_search_tool_result, tool_search_tool_result): the richest of the wire formats, so no codec has to invent
+    what it does not have; `usage` uses the Messages usage names (input_tokens, cache_creation {ephemeral_5m/1h},
+    ...). Each codec encodes it (messages.reply_json / sse_events, converse.encode_reply / stream_events)."""
+    model: str
+    content: list
+    stop_reason: str
+    usage: dict
+    id: str = field(default_factory=lambda: "msg_emu_" + uuid.uuid4().hex[:24])
+    stream_hints: dict = field(default_factory=dict)   # e.g. {"buffer": True}
+
+    def summary(self) -> dict:
+        """What an emulator capture records as the `response` (whatever the wire it was encoded to)."""
+        return {"content": self.content, "stop_reason": self.stop_reason, "usage": self.usage}

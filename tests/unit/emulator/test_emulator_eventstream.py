@@ -3,7 +3,7 @@ import json
 import pytest
 from botocore.eventstream import ChecksumMismatch, EventStreamBuffer
 
-from emulator import eventstream
+from providers._wire import framing as eventstream
 
 
 def _decode(raw):

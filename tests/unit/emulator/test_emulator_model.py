@@ -245,6 +245,15 @@ def test_pdf_text_read_anthropic_and_converse(emu, job):
     assert "Kumquat" in r["output"]["message"]["content"][0]["text"]
 
 
+def test_converse_markdown_document_is_read_as_text(emu, job):
+    body = {"messages": [{"role": "user", "content": [
+        {"document": {"format": "md", "name": "notes", "source": {"bytes": base64.b64encode(b"# The code word is kiwi").decode()}}},
+        {"text": "What does the document say?"}]}]}
+    r = aws_post(emu, f"/model/{MID}/converse", body)
+    assert r.status_code == 200, r.text
+    assert "The document says: # The code word is kiwi" in r.json()["output"]["message"]["content"][0]["text"]
+
+
 def test_image_inside_tool_result(emu, job):
     read = {"name": "Read", "input_schema": {"type": "object", "properties": {"file_path": {"type": "string"}}}}
     body = {"model": MODEL, "max_tokens": 64, "tools": [read], "messages": [{"role": "user", "content": "Read /tmp/x.png and tell me its colour"}]}

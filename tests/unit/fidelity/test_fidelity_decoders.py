@@ -145,6 +145,18 @@ def test_converse_specifics():
     assert u.envelope.stream is False
 
 
+@pytest.mark.parametrize("fmt,media", [("md", "text/markdown"), ("txt", "text/plain"), ("csv", "text/csv"),
+                                       ("html", "text/html"), ("pdf", "application/pdf")])
+def test_converse_document_format_is_its_media_type(fmt, media):
+    """The one Converse codec, settled from AWS's DocumentFormat enum (a file format: `md` is Markdown)."""
+    body = {"messages": [{"role": "user", "content": [
+        {"document": {"format": fmt, "name": "notes", "source": {"bytes": base64.b64encode(b"# hi").decode()}}}]}]}
+    (doc,) = decode({"method": "POST", "path": "/model/m/converse", "headers": {}, "body": body},
+                    "bedrock_converse").messages[0].parts
+    assert doc.media_type == media and doc.data == b"# hi" and doc.sha256 == hashlib.sha256(b"# hi").hexdigest()
+    assert "data" not in doc.dump()  # the bytes ride along for the emulator, never into a diff
+
+
 def test_normalisation_string_merge_and_empties():
     a = {"model": "m", "max_tokens": 5, "system": "be brief", "messages": [
         {"role": "user", "content": "a"}, {"role": "user", "content": [{"type": "text", "text": "b"}]}],

@@ -1,0 +1,11 @@
+"""Compatibility name, to be removed: the emulator decides from the universal request
+(providers/_wire/universal.py). `NeutralRequest(provider=..., model=..., messages=[...])` builds one from Messages
+fields; kept only for tests/unit/checks/test_media_cache_helpers.py, which predates the universal model."""
+from __future__ import annotations
+
+from providers._wire import messages as codec
+from providers._wire.universal import Envelope, UniversalRequest
+
+
+def NeutralRequest(provider: str, model: str, messages: list, **fields) -> UniversalRequest:  # noqa: N802
+    return codec.decode_body({"model": model, "messages": messages, **fields}, Envelope(format=provider, model=model), [])
