@@ -54,7 +54,8 @@ def main() -> None:
     print(f"median CLI run (n={len(durations)}):     {statistics.median(durations):8.0f} ms  "
           f"(CPU {statistics.median(cpu):.2f} s)")
 
-    from worker.cell import CellJob, run_cell
+    from ccmatrix.contract import CellJob
+    from worker.cell import run_cell
 
     job = CellJob(run_id="bench", feature="basic_messaging_non_streaming", provider=manifest.providers[0].id,
                   tiers=list(manifest.tiers), litellm_version=manifest.litellm_version,

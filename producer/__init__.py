@@ -1,4 +1,8 @@
-"""The producer: the Celery app, found by `celery -A producer`, and the `enqueue` subcommand."""
+"""The producer: plans a run, enqueues it as a chord, and (its callback) builds and publishes the matrix.
+
+`celery -A producer ...` finds the Celery app here; the app itself lives in the leaf module ccmatrix.celery_app.
+"""
+# Through the submodule, so that importing `producer.app` later cannot rebind the name `producer.app` to a module.
 from producer.app import app
 
 celery = app

@@ -5,11 +5,11 @@ import logging
 from collections import Counter
 from typing import Any
 
+from ccmatrix.celery_app import app
+from ccmatrix.contract import FINISH_RUN_TASK, CellOutcome
 from ccmatrix.manifest import parse_manifest
 from ccmatrix.matrix import IncompleteMatrix, build_matrix, cause_report, column_upstreams
 from ccmatrix.settings import get_settings
-from producer.app import app
-from worker.cell import CellOutcome
 
 log = logging.getLogger("ccmatrix.producer")
 
@@ -84,7 +84,7 @@ def fidelity_report(cells: list[CellOutcome], providers: list[str]) -> dict[str,
             "unexpected_cells": sum(1 for f in judged if f["verdict"] == "unexpected")}
 
 
-@app.task(name="ccmatrix.finish_run", acks_late=True, reject_on_worker_lost=True)
+@app.task(name=FINISH_RUN_TASK, acks_late=True, reject_on_worker_lost=True)
 def finish_run(results: list[Any], run: dict[str, Any]) -> dict[str, Any]:
     try:
         return finish(results, run)

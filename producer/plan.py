@@ -7,8 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from ccmatrix.contract import FINISH_RUN_TASK, RUN_CELL_TASK, CellJob
 from ccmatrix.manifest import Manifest, Selection, load_manifest
-from worker.cell import CellJob
 
 
 class RunOptions(BaseModel):
@@ -86,9 +86,8 @@ def build_chord(plan: RunPlan, app):
     """The Celery chord: one run_cell job per cell, finish_run as the callback (tasks by name, on `app`)."""
     from celery import chord
 
-    header = [app.signature("ccmatrix.run_cell", args=(job.model_dump(mode="json"),),
-                            task_id=f"{plan.run_id}:{job.feature}:{job.provider}")
+    header = [app.signature(RUN_CELL_TASK, args=(job.model_dump(mode="json"),), task_id=job.task_id)
               for job in plan.jobs]
     run_info = plan.model_dump(mode="json", exclude={"jobs"})
-    callback = app.signature("ccmatrix.finish_run", args=(run_info,), task_id=f"{plan.run_id}:finish")
+    callback = app.signature(FINISH_RUN_TASK, args=(run_info,), task_id=f"{plan.run_id}:finish")
     return chord(header, callback, app=app)

@@ -14,7 +14,7 @@ def submit(plan: RunPlan, app):
 
 
 def cell_task_ids(plan: RunPlan) -> list[str]:
-    return [f"{plan.run_id}:{job.feature}:{job.provider}" for job in plan.jobs]
+    return [job.task_id for job in plan.jobs]
 
 
 def wait(plan: RunPlan, app, result, on_progress: Callable[[int, int], None] | None = None,

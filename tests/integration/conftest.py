@@ -11,7 +11,8 @@ import pytest
 def run_cell_here(tools):
     from ccmatrix.manifest import load_manifest
     from ccmatrix.settings import get_settings
-    from worker.cell import CellJob, run_cell
+    from ccmatrix.contract import CellJob
+    from worker.cell import run_cell
     from worker.environment import shutdown_all
 
     manifest = load_manifest()

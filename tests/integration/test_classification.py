@@ -33,7 +33,8 @@ def run_with_settings():
     """run_cell with modified Settings (run_cell_here always uses get_settings())."""
     from ccmatrix.manifest import load_manifest
     from ccmatrix.settings import get_settings
-    from worker.cell import CellJob, run_cell
+    from ccmatrix.contract import CellJob
+    from worker.cell import run_cell
 
     manifest = load_manifest()
     counter = {"n": 0}

@@ -52,7 +52,8 @@ def host_emulator(tmp_path_factory):
 def run_real(tools, host_emulator):
     from emulator import credentials
     from ccmatrix.settings import get_settings
-    from worker.cell import CellJob, run_cell
+    from ccmatrix.contract import CellJob
+    from worker.cell import run_cell
     from worker.environment import shutdown_all
 
     manifest = load_manifest()

@@ -21,7 +21,8 @@ def test_real_key_stays_out_of_results_logs_and_publications(tools, tmp_path):
     from ccmatrix.manifest import load_manifest
     from ccmatrix.matrix import build_matrix, to_json
     from ccmatrix.settings import get_settings
-    from worker.cell import CellJob, run_cell
+    from ccmatrix.contract import CellJob
+    from worker.cell import run_cell
     from worker.environment import environment_for, shutdown_all
 
     manifest = load_manifest()

@@ -9,7 +9,7 @@ import pytest
 from ccmatrix.manifest import load_manifest
 from ccmatrix.matrix import IncompleteMatrix, build_matrix, json_schema, to_json, validate_document
 from ccmatrix.outcomes import Evidence, GatewayResponse, TierResult, UpstreamCall, cell_from_tiers
-from worker.cell import CellOutcome
+from ccmatrix.contract import CellOutcome
 
 GOLDEN = Path(__file__).resolve().parents[2] / "fixtures" / "golden_matrix.json"
 

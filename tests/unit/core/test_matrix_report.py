@@ -11,7 +11,7 @@ from ccmatrix.matrix import build_matrix, cause_report, column_upstreams, to_jso
 from ccmatrix.outcomes import Evidence, TierResult, UpstreamCall, cell_from_tiers
 from producer import callback
 from producer.plan import RunOptions, plan_run
-from worker.cell import CellOutcome
+from ccmatrix.contract import CellOutcome
 
 GAP = "emulator gap: POST /model/m/converse (501): the emulator does not know 'output_config'"
 

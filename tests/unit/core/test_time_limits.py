@@ -3,7 +3,7 @@ import pytest
 from celery.exceptions import SoftTimeLimitExceeded
 
 from ccmatrix.outcomes import Status, TierResult
-from producer.app import make_app, time_limits
+from ccmatrix.celery_app import make_app, time_limits
 
 
 @pytest.fixture()
@@ -41,7 +41,7 @@ def test_the_app_takes_its_limits_from_the_settings(settings_env):
 
 def _job(tiers):
     from ccmatrix.manifest import load_manifest
-    from worker.cell import CellJob
+    from ccmatrix.contract import CellJob
 
     manifest = load_manifest()
     return CellJob(run_id="t", feature="tool_use", provider="anthropic", tiers=tiers,

@@ -138,36 +138,36 @@ def test_fidelity_with_nothing_captured_is_unknown():
 
 
 def test_strict_fidelity_fails_an_unknown_verdict():
-    from worker import cell as cell_module
+    from worker import judge
 
     env = SimpleNamespace(client_captures=lambda j: [], captures=lambda j: [])
     job = SimpleNamespace(litellm_version="1")
     provider = SimpleNamespace(id="anthropic", models={})
     outcome = TierResult.passed()
-    cell_module.judge_fidelity(outcome, env, job, "j", provider, "sonnet", strict=True)
+    judge.judge_fidelity(outcome, env, job, "j", provider, "sonnet", strict=True)
     assert outcome.fidelity["verdict"] == "unknown"
     assert outcome.status == Status.FAIL and "could not be judged" in outcome.error
     lenient = TierResult.passed()
-    cell_module.judge_fidelity(lenient, env, job, "j", provider, "sonnet", strict=False)
+    judge.judge_fidelity(lenient, env, job, "j", provider, "sonnet", strict=False)
     assert lenient.status == Status.PASS and lenient.fidelity["verdict"] == "unknown"
 
 
 def test_a_comparison_that_crashes_is_unknown_with_the_error():
-    from worker import cell as cell_module
+    from worker import judge
 
     def boom(job_id):
         raise RuntimeError("decoder exploded")
 
     env = SimpleNamespace(client_captures=boom, captures=lambda j: [])
     outcome = TierResult.passed()
-    cell_module.judge_fidelity(outcome, env, SimpleNamespace(litellm_version="1"), "j",
-                               SimpleNamespace(id="anthropic", models={}), "sonnet", strict=True)
+    judge.judge_fidelity(outcome, env, SimpleNamespace(litellm_version="1"), "j",
+                         SimpleNamespace(id="anthropic", models={}), "sonnet", strict=True)
     assert outcome.fidelity["verdict"] == "unknown" and "decoder exploded" in outcome.fidelity["notes"][0]
     assert outcome.status == Status.FAIL
 
 
 def test_cell_fidelity_counts_unknown_as_worse_than_clean():
-    from worker.cell import cell_fidelity
+    from worker.judge import cell_fidelity
 
     tiers = {"a": TierResult.passed(fidelity={"verdict": "clean"}),
              "b": TierResult.passed(fidelity={"verdict": "unknown"})}

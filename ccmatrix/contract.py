@@ -1,0 +1,46 @@
+"""The job contract: what the producer sends a worker for one (feature, provider) cell and what comes back.
+
+The only thing producer/ and worker/ share. A leaf module: it imports the outcome types and pydantic, nothing from
+producer/ or worker/ (tests/unit/core/test_layering.py holds it to that).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from ccmatrix.outcomes import CellResult, TierResult, cell_from_tiers
+
+# Tasks are sent by name, so the producer never imports the worker's code (and the worker never the producer's).
+RUN_CELL_TASK = "ccmatrix.run_cell"  # one cell: CellJob (as JSON) → CellOutcome (as JSON)
+FINISH_RUN_TASK = "ccmatrix.finish_run"  # the chord callback: [CellOutcome, ...] + the run's plan → a summary
+
+
+class CellJob(BaseModel):
+    run_id: str
+    feature: str
+    provider: str
+    tiers: list[str]
+    litellm_version: str
+    claude_code_version: str
+    manifest: dict[str, Any]
+    faults: list[dict[str, Any]] = Field(default_factory=list)
+    scenario: dict[str, Any] = Field(default_factory=dict)  # emulator scenario overrides (tests, debugging)
+    proxy_params: dict[str, Any] = Field(default_factory=dict)  # extra litellm_params for every route (experiments)
+    strict_fidelity: bool = False
+
+    @property
+    def task_id(self) -> str:
+        """The Celery task id of this cell's job (the producer follows the run by these ids)."""
+        return f"{self.run_id}:{self.feature}:{self.provider}"
+
+
+class CellOutcome(CellResult):
+    litellm_version: str | None = None
+    claude_code_version: str | None = None
+    upstream: str | None = None  # "emulator" | "real": how this cell's provider column ran
+
+    @classmethod
+    def from_tiers(cls, feature: str, provider: str, tiers: dict[str, TierResult], **kw: Any) -> "CellOutcome":
+        """Aggregate tier results into a cell (see ccmatrix.outcomes.aggregate); `kw` sets the other fields."""
+        return cls(**cell_from_tiers(feature, provider, tiers).model_dump(), **kw)

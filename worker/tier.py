@@ -1,0 +1,80 @@
+"""Running one tier of a cell: build the CheckContext, run the check, finalize its evidence, judge fidelity.
+
+Never raises, except the job's soft time limit (SoftTimeLimitExceeded), which run_cell answers.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from celery.exceptions import SoftTimeLimitExceeded
+
+from ccmatrix.contract import CellJob
+from ccmatrix.manifest import Feature, Manifest, Provider, alias_for
+from ccmatrix.outcomes import TierResult
+from ccmatrix.settings import Settings
+from providers import registry
+from worker.check import Check, CheckContext
+from worker.judge import judge_fidelity
+
+log = logging.getLogger("ccmatrix.worker")
+
+
+@dataclass(frozen=True)
+class CellSetup:
+    """What a cell sets up once (its check, environment, proxy, CLI binary) and every tier of it runs on."""
+
+    job: CellJob
+    settings: Settings
+    manifest: Manifest
+    feature: Feature
+    provider: Provider
+    check: Check
+    env: Any  # worker.environment.JobEnvironment
+    proxy: Any  # the running proxy: url, master_key
+    claude: Path
+    real: bool
+    limiter: Any  # worker.rate_limit.RateLimiter
+
+
+def run_tier(setup: CellSetup, tier: str, attempt: int = 1) -> TierResult:
+    job, settings, env, proxy, check, provider = (setup.job, setup.settings, setup.env, setup.proxy, setup.check,
+                                                  setup.provider)
+    job_id = f"{job.run_id}:{job.feature}:{job.provider}:{tier}" + (f":{attempt}" if attempt > 1 else "")
+    tier_started = time.monotonic()
+    try:
+        setup.limiter.acquire(provider.id, requests=getattr(check, "expected_requests", 2))
+        # A fault limited to N requests was used up by the first attempt; "always" faults stay on for retries.
+        faults = job.faults if attempt == 1 else [f for f in job.faults if f.get("times") is None]
+        env.begin_job(job_id, faults, job.scenario)
+        ctx = CheckContext(
+            feature=setup.feature, provider=provider, tier=tier,
+            model=alias_for(setup.manifest.tiers[tier], provider.id),
+            job_id=job_id, settings=settings, emulated=not setup.real, claude_binary=setup.claude,
+            proxy_url=env.client_url(proxy.url, job_id), proxy_key=proxy.master_key, sandbox=env.sandbox,
+            upstream_reader=lambda j=job_id: env.captures(j), set_faults=env.set_faults,
+            direct_service="recorder" if env.fidelity else "proxy",
+            direct_prefix=f"/_job/{job_id}" if env.fidelity else "",
+            client_reader=lambda j=job_id: env.client_captures(j), decisive=tuple(check.decisive),
+            secrets=(proxy.master_key, *registry.secret_values(settings)),  # masked in evidence
+        )
+        outcome = ctx.finalize(check.run(ctx))
+        if outcome.evidence is not None and ctx.cli_runs:
+            outcome.evidence.extra["cli_cpu_s"] = round(sum(r.cpu_s for r in ctx.cli_runs), 3)
+            outcome.evidence.extra["cli_ms"] = sum(r.duration_ms for r in ctx.cli_runs)
+        if env.fidelity:
+            judge_fidelity(outcome, env, job, job_id, provider, tier,
+                           strict=job.strict_fidelity or settings.strict_fidelity)
+    except SoftTimeLimitExceeded:
+        raise  # the job's time limit: run_cell turns the unfinished tiers into errors
+    except Exception as error:
+        log.exception("tier %s of %s/%s crashed", tier, job.feature, job.provider)
+        outcome = TierResult.errored(f"check crashed: {type(error).__name__}: {error}"[:1500])
+    finally:
+        env.end_job(job_id)
+    if outcome.duration_ms is None:
+        outcome.duration_ms = int((time.monotonic() - tier_started) * 1000)
+    return outcome
