@@ -85,7 +85,7 @@ def run(manifest_path, timeout, fail_on_regression, concurrency, **selection) ->
         stack.start_worker(env, concurrency)
         print(f"started a celery worker (concurrency {concurrency}); logs in {log_dir}", file=sys.stderr)
         get_settings.cache_clear()
-        from producer.app import make_app
+        from ccmatrix.celery_app import make_app
         from producer.submit import submit, wait
 
         app = make_app()  # bound to the broker chosen above

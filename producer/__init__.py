@@ -2,8 +2,7 @@
 
 `celery -A producer ...` finds the Celery app here; the app itself lives in the leaf module ccmatrix.celery_app.
 """
-# Through the submodule, so that importing `producer.app` later cannot rebind the name `producer.app` to a module.
-from producer.app import app
+from ccmatrix.celery_app import app
 
 celery = app
 

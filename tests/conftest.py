@@ -69,7 +69,7 @@ class WorkerStack:
              f"--concurrency={concurrency}", "-n", f"test-{os.getpid()}-{time.time_ns()}@%h", "--without-gossip",
              "--without-mingle", "-E"],
             cwd=PROJECT_ROOT, env=env, stdout=self.log, stderr=self.log, start_new_session=True)
-        from producer.app import make_app
+        from ccmatrix.celery_app import make_app
 
         self.app = make_app(broker=redis_url, backend=redis_url)
 

@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 import importlib
-import pkgutil
 from functools import lru_cache
+
+from ccmatrix.manifest import known_checks as _on_disk
 
 
 @lru_cache(maxsize=1)
 def known_checks() -> frozenset[str]:
-    return frozenset(m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_"))
+    return _on_disk()
 
 
 def load_check(name: str):

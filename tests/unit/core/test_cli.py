@@ -246,8 +246,7 @@ def fake_stack(monkeypatch, tmp_path):
     monkeypatch.setattr("ccmatrix.provision.ensure_claude", lambda *_: None)
     monkeypatch.setattr("ccmatrix.provision.ensure_litellm", lambda *_: None)
     monkeypatch.setattr("ccmatrix.local_stack.LocalStack", FakeStack)
-    # by module: `producer.app` as an attribute path is the package's Celery app, not the module
-    monkeypatch.setattr(importlib.import_module("producer.app"), "make_app",
+    monkeypatch.setattr(importlib.import_module("ccmatrix.celery_app"), "make_app",
                         lambda: SimpleNamespace(conf=SimpleNamespace()))
     monkeypatch.setattr("producer.submit.submit", lambda plan, app: SimpleNamespace(id="r"))
     yield SimpleNamespace(summary=lambda s: monkeypatch.setattr("producer.submit.wait", s), log_dir=tmp_path / "cache"
