@@ -225,6 +225,24 @@ def emulator(host: str, port: int, data_dir: Path | None) -> int:
     return 0
 
 
+@cli.command("resolve", short_help="Print what `latest` means right now (and the newer releases skipped).")
+@options.manifest
+@options.litellm_version
+@options.claude_code_version
+@options.offline
+def resolve(manifest_path, litellm_version, claude_code_version, offline) -> int:
+    """Resolve the versions a run would test (default: `latest` for both) and print them as JSON, with the registry
+    each came from and the newer releases passed over, with why. Exit codes: 0 done, 2 a registry could not answer."""
+    from producer.plan import resolve_versions
+
+    try:
+        found = resolve_versions(litellm_version or "latest", claude_code_version or "latest", offline=offline)
+    except ValueError as error:
+        options.refuse(error)
+    print(json.dumps(found, indent=2))
+    return 0
+
+
 @cli.command("provision", short_help="Install the pinned claude-code and litellm under the cache.")
 @options.manifest
 @options.litellm_version
@@ -241,9 +259,16 @@ def provision(manifest_path, litellm_version, claude_code_version) -> int:
         manifest = load_manifest(manifest_path)
     except ManifestError as error:
         options.refuse(error)
+    from producer.plan import resolve_versions
+
     try:
-        print(ensure_claude(settings.cache_dir, claude_code_version or manifest.claude_code_version))
-        print(ensure_litellm(settings.cache_dir, litellm_version or manifest.litellm_version))
+        versions = resolve_versions(litellm_version or manifest.litellm_version,
+                                    claude_code_version or manifest.claude_code_version)
+    except ValueError as error:
+        options.refuse(error)
+    try:
+        print(ensure_claude(settings.cache_dir, versions["claude_code"]["version"]))
+        print(ensure_litellm(settings.cache_dir, versions["litellm"]["version"]))
     except ProvisionError as error:
         print(f"provisioning failed: {error}", file=sys.stderr)
         return 3

@@ -69,8 +69,8 @@ class Manifest(_Strict):
     @field_validator("claude_code_version", "litellm_version")
     @classmethod
     def _pinned(cls, value: str) -> str:
-        if not VERSION_PATTERN.match(value):
-            raise ValueError(f"must be an exact pinned version like 1.2.3, got {value!r}")
+        if value != "latest" and not VERSION_PATTERN.match(value):
+            raise ValueError(f"must be an exact pinned version like 1.2.3, or latest, got {value!r}")
         return value
 
     @field_validator("tiers")

@@ -52,9 +52,13 @@ providers = click.option("--providers", multiple=True, callback=_split, metavar=
 tiers = click.option("--tiers", multiple=True, callback=_split, metavar="TIERS",
                      help="Tiers from the manifest, comma separated or repeated. Default: every tier.")
 litellm_version = click.option("--litellm-version", default=None, metavar="VERSION",
-                               help="LiteLLM version under test. Default: the manifest's pin.")
+                               help="LiteLLM version under test, or `latest` (the newest final release whose proxy "
+                                    "installs). Default: the manifest's.")
 claude_code_version = click.option("--claude-code-version", default=None, metavar="VERSION",
-                                   help="Claude Code version. Default: the manifest's pin.")
+                                   help="Claude Code version, or `latest` (the newest final release at least "
+                                        "CCMATRIX_CLAUDE_CODE_MIN_AGE_DAYS old). Default: the manifest's.")
+offline = click.option("--offline", is_flag=True,
+                       help="Resolve `latest` from the last resolution instead of asking the registries.")
 manifest = click.option("--manifest", "manifest_path", default=None, type=click.Path(), metavar="FILE",
                         help="Manifest file. Default: $CCMATRIX_MANIFEST_PATH, else the project's manifest.yaml.")
 strict_fidelity = click.option("--strict-fidelity", is_flag=True,
@@ -70,8 +74,8 @@ timeout = click.option("--timeout", type=float, default=None, metavar="SECONDS",
                        help="Stop waiting for the run after this many seconds.")
 
 #: What a run is: its cells, versions, manifest and judging. The keyword names are RunOptions' fields + manifest_path.
-run_selection = _compose(features, providers, tiers, litellm_version, claude_code_version, manifest, strict_fidelity,
-                         emulator_fault)
+run_selection = _compose(features, providers, tiers, litellm_version, claude_code_version, offline, manifest,
+                         strict_fidelity, emulator_fault)
 #: How a command that waits for a run ends: exit code and patience.
 run_following = _compose(fail_on_regression, timeout)
 

@@ -31,7 +31,7 @@ LITELLM = "litellm"
 PROBE_TTL_S = 24 * 3600  # installability can change as the index gains packages: re-probe daily
 
 
-class ResolveError(RuntimeError):
+class ResolveError(ValueError):
     """`latest` could not be resolved; the message names the registry and what to do."""
 
 

@@ -32,13 +32,11 @@ class Settings(BaseSettings):
     git_credentials_file: Path | None = None
 
     # Worker runtime
-    proxy_runtime: str = "process"  # process | docker
-    proxy_image: str = "ghcr.io/berriai/litellm"
-    proxy_image_tag_template: str = "v{version}-stable"
-    proxy_image_pull: str = "missing"  # missing | always | never
-    proxy_docker_network: str = "auto"
+    proxy_runtime: str = "process"  # how the gateway under test is booted (worker/runtimes): process
     network_isolation: str = "auto"  # auto (on when root and unshare work) | on | off
     cli_timeout_s: float = 180.0
+    # `--claude-code-version latest` = the newest final release published at least this many days ago.
+    claude_code_min_age_days: float = 3.0
     # Keep each job's captures (emulator and recorder) and the per-process run directories after use (debugging).
     keep_run_files: bool = False
     proxy_boot_timeout_s: float = 120.0

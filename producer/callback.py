@@ -46,6 +46,8 @@ def finish(results: list[Any], run: dict[str, Any]) -> dict[str, Any]:
     upstreams, p3 = column_upstreams(cells, selection.providers)
     # causes: non-pass tiers by who is to blame; emulator_gaps: tiers the emulator could not judge (always present)
     report = {"counts": dict(counts), "problems": p1 + p2 + p3, **cause_report(cells)}
+    if run.get("versions"):
+        report["versions"] = run["versions"]  # how `latest` (or a pin) became the versions under test
     fidelity = fidelity_report(cells, selection.providers)
     if fidelity:
         report["fidelity"] = fidelity

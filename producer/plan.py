@@ -19,6 +19,7 @@ class RunOptions(BaseModel):
     claude_code_version: str | None = None
     faults: list[dict[str, Any]] = Field(default_factory=list)
     strict_fidelity: bool = False
+    offline: bool = False  # `latest` from the last resolution instead of asking the registries
 
 
 class RunPlan(BaseModel):
@@ -30,6 +31,7 @@ class RunPlan(BaseModel):
     manifest: dict[str, Any]
     jobs: list[CellJob]
     strict_fidelity: bool = False
+    versions: dict[str, Any] = Field(default_factory=dict)  # how each version was chosen (ccmatrix.resolve)
 
 
 def new_run_id() -> str:
@@ -42,6 +44,9 @@ def plan_run(options: RunOptions, manifest: Manifest | None = None, manifest_pat
     selection = manifest.select(options.features, options.providers, options.tiers)
     litellm_version = options.litellm_version or manifest.litellm_version
     claude_code_version = options.claude_code_version or manifest.claude_code_version
+    versions = resolve_versions(litellm_version, claude_code_version, offline=options.offline)
+    litellm_version = versions["litellm"]["version"]
+    claude_code_version = versions["claude_code"]["version"]
     # Re-validate the pins an operator passed on the command line, with the manifest's own rules.
     from ccmatrix.manifest import parse_manifest
 
@@ -64,7 +69,19 @@ def plan_run(options: RunOptions, manifest: Manifest | None = None, manifest_pat
         jobs.sort(key=lambda j: -cost.get((j.feature, j.provider), unknown))
     return RunPlan(run_id=run_id, created_at=datetime.now(timezone.utc), litellm_version=litellm_version,
                    claude_code_version=claude_code_version, selection=selection, manifest=manifest_data, jobs=jobs,
-                   strict_fidelity=options.strict_fidelity)
+                   strict_fidelity=options.strict_fidelity, versions=versions)
+
+
+def resolve_versions(litellm: str, claude_code: str, offline: bool = False) -> dict[str, Any]:
+    """Concrete versions for the run, with where they came from; `latest` asks the registries once, here, so every
+    job of the run tests the same releases. A registry that cannot answer raises ResolveError (a ValueError)."""
+    from ccmatrix.resolve import resolve
+    from ccmatrix.settings import get_settings
+
+    settings = get_settings()
+    found = resolve(litellm, claude_code, cache_dir=settings.cache_dir, offline=offline,
+                    min_age_days=settings.claude_code_min_age_days)
+    return {key: value.to_json() for key, value in found.items()}
 
 
 def previous_durations(path=None) -> dict[tuple[str, str], int]:

@@ -23,7 +23,7 @@ from ccmatrix.manifest import DEFAULT_MANIFEST
 from producer.enqueue import enqueue
 
 ROOT = Path(__file__).resolve().parents[3]
-SHARED = ["features", "providers", "tiers", "litellm_version", "claude_code_version", "manifest_path",
+SHARED = ["features", "providers", "tiers", "litellm_version", "claude_code_version", "offline", "manifest_path",
           "strict_fidelity", "faults", "fail_on_regression", "timeout"]
 FEATURE = "basic_messaging_non_streaming"
 
@@ -77,13 +77,13 @@ def test_cell_and_provision_take_the_same_definitions():
 
 
 def test_every_documented_subcommand_is_there():
-    assert set(cli.commands) == {"run", "cell", "emulator", "provision", "history", "diff", "publish"}
+    assert set(cli.commands) == {"run", "cell", "emulator", "provision", "resolve", "history", "diff", "publish"}
     readme = (ROOT / "README.md").read_text()
     for line in ("ccmatrix emulator --port 8080", "ccmatrix cell tool_use bedrock_converse --tiers sonnet",
-                 "ccmatrix provision", "ccmatrix history", "ccmatrix diff RUN_A RUN_B"):
+                 "ccmatrix provision", "ccmatrix resolve", "ccmatrix history", "ccmatrix diff RUN_A RUN_B"):
         assert line in readme  # the README still documents what is tested below
     for argv in (["emulator", "--port", "8080"], ["cell", "tool_use", "bedrock_converse", "--tiers", "sonnet"],
-                 ["provision"], ["history"], ["diff", "RUN_A", "RUN_B"],
+                 ["provision"], ["resolve", "--offline"], ["history"], ["diff", "RUN_A", "RUN_B"],
                  ["run", "--providers", "a,b", "--features", "x", "--tiers", "haiku,sonnet", "--concurrency", "2"]):
         command = cli.commands[argv[0]]
         command.make_context(argv[0], argv[1:])  # parses, no usage error

@@ -43,8 +43,14 @@ def test_provider_missing_a_tier_model(good):
 
 
 def test_unpinned_version_is_refused(good):
-    message = _broken(good, lambda d: d.update(litellm_version="latest"))
-    assert "litellm_version" in message
+    message = _broken(good, lambda d: d.update(litellm_version=">=1.80"))
+    assert "litellm_version" in message and "latest" in message
+
+
+def test_latest_is_a_valid_version(good):
+    from ccmatrix.manifest import parse_manifest
+
+    assert parse_manifest({**good, "claude_code_version": "latest"}, "t").claude_code_version == "latest"
 
 
 def test_unknown_top_level_key_is_refused(good):

@@ -30,3 +30,30 @@ def test_jobs_are_ordered_longest_first_from_the_last_published_run(tmp_path, mo
 
 def test_no_previous_run_keeps_manifest_order(tmp_path):
     assert previous_durations(tmp_path / "absent.json") == {}
+
+
+def test_latest_is_resolved_once_when_planning_and_recorded(tmp_path, monkeypatch):
+    """Every job gets the concrete versions; the plan keeps how they were chosen (here: the offline memory)."""
+    import json as _json
+
+    from ccmatrix.settings import get_settings
+    from producer.plan import RunOptions, plan_run
+
+    memory = tmp_path / "resolve" / "last.json"
+    memory.parent.mkdir(parents=True)
+    memory.write_text(_json.dumps({
+        "litellm": {"tool": "litellm", "requested": "latest", "version": "1.108.7", "source": "https://pypi.org/x",
+                    "resolved_at": "2026-11-29T00:00:00+00:00", "skipped": [{"version": "1.110.2", "reason": "r"}]},
+        "claude_code": {"tool": "@anthropic-ai/claude-code", "requested": "latest", "version": "2.1.332",
+                        "source": "https://registry.npmjs.org/x", "resolved_at": "2026-11-29T00:00:00+00:00"}}))
+    monkeypatch.setenv("CCMATRIX_CACHE_DIR", str(tmp_path))
+    get_settings.cache_clear()
+    try:
+        plan = plan_run(RunOptions(litellm_version="latest", claude_code_version="latest", offline=True,
+                                   features=["tool_use"]))
+    finally:
+        get_settings.cache_clear()
+    assert {j.litellm_version for j in plan.jobs} == {"1.108.7"}
+    assert {j.claude_code_version for j in plan.jobs} == {"2.1.332"}
+    assert plan.versions["litellm"]["skipped"][0]["version"] == "1.110.2"
+    assert plan.versions["claude_code"]["source"].startswith("offline")
