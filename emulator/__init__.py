@@ -1,5 +1,6 @@
-"""Offline emulator of five Claude upstreams (anthropic, bedrock_invoke, bedrock_converse, vertex_ai, azure).
+"""Offline emulator of the Claude upstreams, one dialect per provider package (providers/<id>/emulator.py).
 
-Layout (after getmoto/moto): `server.py` routes paths to `dialects/<provider>.py` (wire: decode, validate,
-encode), which call the one scripted model in `model.py` (state: caches, signatures) with a neutral request.
+Layout (after getmoto/moto): `server.py` builds its routes from the provider registry; each provider's dialect
+decodes its wire with the one codec of its format (providers/_wire/) into the universal request, which the one
+scripted model in `model.py` (state: caches, signatures) answers; the dialect encodes the Reply back.
 """

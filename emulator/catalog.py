@@ -2,8 +2,8 @@
 literal), beta flags and tool types (every provider profile + the SDK's `AnthropicBetaParam` literal).
 
 It splits "the provider refuses this" (known, but wrong here: cause refused) from "the emulator cannot judge this"
-(never heard of: cause emulator_gap). Each provider writes a model id in its own shape
-(platform.claude.com/docs/en/about-claude/models/model-ids-and-versions):
+(never heard of: cause emulator_gap). Each provider writes a model id in its own shape (its package's
+`model_id_shape`; platform.claude.com/docs/en/about-claude/models/model-ids-and-versions):
   api     (Anthropic, Azure AI Foundry; Vertex count-tokens bodies)  claude-sonnet-4-5-20250929, claude-sonnet-4-5
   bedrock  [geo.]anthropic.claude-sonnet-4-5-20250929-v1:0, an inference-profile / foundation-model ARN
   vertex   claude-sonnet-4-5@20250929, claude-sonnet-4-5, claude-sonnet-4-6 (dates always after `@`)
@@ -17,6 +17,8 @@ from functools import lru_cache
 from pathlib import Path
 
 import yaml
+
+from providers import registry
 
 from . import profiles
 from .errors import EmulatorError
@@ -32,8 +34,6 @@ VERTEX_ID = re.compile(r"^(?P<name>claude-[a-z0-9.-]+?)(?:@(?P<version>\d{8}|def
 API_ID = re.compile(r"^claude-[a-z0-9.-]+$")
 DATED = re.compile(r"-\d{8}$")
 
-SHAPE = {"anthropic": "api", "azure": "api", "bedrock_invoke": "bedrock", "bedrock_converse": "bedrock",
-         "vertex_ai": "vertex"}
 SHAPE_LABEL = {"api": "a Claude API model id", "bedrock": "a Bedrock model id", "vertex": "a Vertex AI model id"}
 
 
@@ -98,7 +98,7 @@ class Verdict:
 
 def judge(provider: str, model_id, shape: str | None = None) -> Verdict:
     """Is `model_id` a model this provider offers, written the way this provider writes it?"""
-    shape = shape or SHAPE[provider]
+    shape = shape or registry.get(provider).model_id_shape
     own = reduce(shape, model_id)
     if own is not None:
         entry = known_model(own)
@@ -141,8 +141,8 @@ def sdk_betas() -> frozenset:
 @lru_cache(maxsize=1)
 def _profile_values() -> tuple[frozenset, frozenset]:
     betas, tools = set(), set()
-    for path in sorted(profiles.DIR.glob("*.yaml")):
-        prof = profiles.load(path.stem)
+    for provider in sorted(registry.ids()):
+        prof = profiles.load(provider)
         betas |= set(prof.get("betas_accepted", []))
         tools |= set(prof.get("tool_types_accepted", []))
     return frozenset(betas), frozenset(tools)

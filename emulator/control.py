@@ -1,8 +1,11 @@
-"""Control API under /_emulator/ (same port as the dialects).
+"""Control API under /_emulator/ (same port as the dialects), routed by Starlette.
 
 POST   /_emulator/jobs      {"job_id", "faults": [Fault], "scenario": {...}} -> that job is current
+GET    /_emulator/jobs      -> the current job, its scenario and faults
 GET    /_emulator/captures?job_id=X -> {"captures": [...]}  (each with cause + cause_reason, README "Why it answered")
+DELETE /_emulator/captures?job_id=X -> forget a finished job's captures (memory and disk)
 POST   /_emulator/faults    Fault (added to the current job's faults)
+GET    /_emulator/faults
 DELETE /_emulator/faults
 GET    /_emulator/health    -> {"ok": true}
 """
@@ -12,19 +15,26 @@ import json
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
+from starlette.routing import Router
 
 from .faults import Fault
+from .routing import MethodRoute
 
 
 def _bad(msg: str) -> JSONResponse:
     return JSONResponse({"ok": False, "error": msg}, status_code=400)
 
 
-async def handle(state, request: Request, sub: str):
-    method = request.method
-    if sub == "health" and method in ("GET", "HEAD"):
+def app(state) -> Router:
+    """The control API over `state` (an ASGI app to mount at /_emulator)."""
+
+    async def health(request: Request):
         return JSONResponse({"ok": True, "job_id": state.job_id})
-    if sub == "jobs" and method == "POST":
+
+    async def jobs(request: Request):
+        if request.method == "GET":
+            return JSONResponse({"job_id": state.job_id, "scenario": state.scenario,
+                                 "faults": [f.to_json() for f in state.faults.faults]})
         try:
             body = json.loads(await request.body() or b"{}")
             job_id = body["job_id"]
@@ -38,27 +48,37 @@ async def handle(state, request: Request, sub: str):
         state.faults.set(faults)
         state.scenario = scenario
         return JSONResponse({"ok": True, "job_id": state.job_id, "faults": [f.to_json() for f in faults]})
-    if sub == "jobs" and method == "GET":
-        return JSONResponse({"job_id": state.job_id, "scenario": state.scenario,
-                             "faults": [f.to_json() for f in state.faults.faults]})
-    if sub == "captures" and method == "GET":
+
+    async def captures(request: Request):
         job = request.query_params.get("job_id")
-        return JSONResponse({"captures": state.captures.query(job)})
-    if sub == "captures" and method == "DELETE":  # a long-lived emulator forgets finished jobs (memory and disk)
-        job = request.query_params.get("job_id")
-        if not job:
+        if request.method == "GET":
+            return JSONResponse({"captures": state.captures.query(job)})
+        if not job:  # DELETE: a long-lived emulator forgets finished jobs (memory and disk)
             return _bad("job_id is required")
         return JSONResponse({"ok": True, "forgotten": state.captures.forget(job)})
-    if sub == "faults" and method == "POST":
-        try:
-            fault = Fault.from_json(json.loads(await request.body() or b"{}"))
-        except (ValueError, TypeError) as exc:
-            return _bad(f"bad fault: {exc}")
-        state.faults.add(fault)
-        return JSONResponse({"ok": True, "faults": [f.to_json() for f in state.faults.faults]})
-    if sub == "faults" and method == "DELETE":
-        state.faults.clear()
-        return JSONResponse({"ok": True})
-    if sub == "faults" and method == "GET":
+
+    async def faults(request: Request):
+        if request.method == "POST":
+            try:
+                fault = Fault.from_json(json.loads(await request.body() or b"{}"))
+            except (ValueError, TypeError) as exc:
+                return _bad(f"bad fault: {exc}")
+            state.faults.add(fault)
+            return JSONResponse({"ok": True, "faults": [f.to_json() for f in state.faults.faults]})
+        if request.method == "DELETE":
+            state.faults.clear()
+            return JSONResponse({"ok": True})
         return JSONResponse({"faults": [f.to_json() for f in state.faults.faults]})
-    return JSONResponse({"ok": False, "error": f"no control route {method} /_emulator/{sub}"}, status_code=404)
+
+    async def no_route(request: Request):
+        sub = request.url.path.split("/_emulator/", 1)[-1]
+        return JSONResponse({"ok": False, "error": f"no control route {request.method} /_emulator/{sub}"},
+                            status_code=404)
+
+    async def default(scope, receive, send):
+        await (await no_route(Request(scope, receive)))(scope, receive, send)
+
+    endpoints = [("/health", health, ["GET", "HEAD"]), ("/jobs", jobs, ["GET", "POST"]),
+                 ("/captures", captures, ["GET", "DELETE"]), ("/faults", faults, ["GET", "POST", "DELETE"])]
+    routes = [MethodRoute(path, endpoint, methods=methods, wrong_method=no_route) for path, endpoint, methods in endpoints]
+    return Router(routes, redirect_slashes=False, default=default)

@@ -1,4 +1,4 @@
-"""Provider profiles: data (profiles/<provider>.yaml) for what the request schemas do not say.
+"""Provider profiles: data (providers/<id>/profile.yaml) for what the request schemas do not say.
 
 A profile may `inherit: <other provider>` and override keys. A profile with `betas_accepted_add_sdk: true` also
 accepts every beta of the installed anthropic SDK's `AnthropicBetaParam` literal (resolved in that file only: a
@@ -8,16 +8,15 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from pathlib import Path
 
 import yaml
 
-DIR = Path(__file__).parent / "profiles"
+from providers import registry
 
 
 @lru_cache(maxsize=None)
 def load(provider: str) -> dict:
-    data = yaml.safe_load((DIR / f"{provider}.yaml").read_text())
+    data = yaml.safe_load(registry.get(provider).profile_path.read_text())
     if data.pop("betas_accepted_add_sdk", False):
         from .catalog import sdk_betas
         data["betas_accepted"] = list(dict.fromkeys(list(data.get("betas_accepted", [])) + sorted(sdk_betas())))

@@ -1,6 +1,7 @@
 """Profile rules applied to a universal request (what the schemas do not say)."""
 from __future__ import annotations
 
+from providers import registry
 from providers._wire.universal import UniversalRequest
 
 from . import catalog, profiles, tokens
@@ -17,13 +18,10 @@ def check_betas(provider: str, betas: list[str]) -> None:
     accepted = set(profiles.load(provider).get("betas_accepted", []))
     bad = [b for b in betas if b not in accepted]
     if bad:
-        style = profiles.load(provider).get("beta_error_style", "anthropic")
-        if style == "bedrock":
-            message = "invalid beta flag"
-        else:
-            message = ("Unexpected value(s) " + ", ".join(f"`{b}`" for b in bad)
-                       + " for the `anthropic-beta` header. Please consult our documentation at docs.claude.com"
-                       " or try again without the header.")
+        # the profile's own message (`beta_error`), else the Anthropic API's
+        message = profiles.load(provider).get("beta_error") or (
+            "Unexpected value(s) " + ", ".join(f"`{b}`" for b in bad) + " for the `anthropic-beta` header. Please "
+            "consult our documentation at docs.claude.com or try again without the header.")
         known = [b for b in bad if catalog.known_beta(b)]
         if known:
             raise invalid(message, reason=f"{message} (not accepted on {provider}: {', '.join(known)})")
@@ -41,11 +39,11 @@ def features(provider: str, model: str) -> dict:
     """The model's feature flags. On the Anthropic API surface (anthropic, azure) the body's model id is judged
     here (catalog.judge: known? offered here? in this provider's id shape?); Bedrock and Vertex judge the id of
     their URL in the dialect and pass the Claude API name."""
-    if catalog.SHAPE.get(provider) == "api":
+    if registry.get(provider).model_id_shape == "api":
         catalog.require(catalog.judge(provider, model), "not_found_error", f"model: {model}", 404)
     f = profiles.model_features(provider, model)
     if f is None:
-        raise gap(f"model: {model}", f"no feature profile (profiles/{provider}.yaml models) matches {model}",
+        raise gap(f"model: {model}", f"no feature profile (providers/{provider}/profile.yaml models) matches {model}",
                   kind="not_found_error", status=404)
     return f
 

@@ -1,48 +1,37 @@
-"""The emulator app: all five dialects and the control API on one port.
+"""The emulator app: every provider's dialect (found through the provider registry) and the control API on one
+port, routed by Starlette.
 
     build_app(data_dir) -> ASGI app (in-process tests)
     serve(host, port, data_dir)  (blocking; uvicorn)
+
+Each provider package's dialect (providers/<id>/emulator.py) declares its routes; every request on them is
+captured under the current job and tagged with why it was answered (`tag`, the one place a cause is set). A path
+no route serves is captured too, as an emulator gap (or the provider's own refusal, when the provider that claims
+the path says so), and answered in that provider's error shape; a provider's route with the wrong method is a
+refusal (405).
 """
 from __future__ import annotations
 
 import asyncio
 import logging
+from functools import partial
 from pathlib import Path
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+from starlette.routing import Mount, Router
 
-from . import anthropic_schema, control, routes
-from .dialects.anthropic import AnthropicDialect
-from .dialects.base import Call, StreamCut
+from providers import registry
+
+from . import anthropic_schema, control
+from .dialect import Call, Dialect, Op, StreamCut
 from .errors import CAUSES, STATUS_KIND, EmulatorError
+from .routing import MethodRoute
 from .state import State
 
 log = logging.getLogger("emulator")
 
 MAX_BODY_BYTES = 48 * 1024 * 1024
-
-
-def _dialects() -> dict:
-    out = {"anthropic": AnthropicDialect()}
-    try:
-        from .dialects.azure import AzureDialect
-        out["azure"] = AzureDialect()
-    except ImportError:  # pragma: no cover - during incremental development
-        pass
-    try:
-        from .dialects.vertex import VertexDialect
-        out["vertex_ai"] = VertexDialect()
-    except ImportError:  # pragma: no cover
-        pass
-    try:
-        from .dialects.bedrock_invoke import BedrockInvokeDialect
-        from .dialects.bedrock_converse import BedrockConverseDialect
-        out["bedrock_invoke"] = BedrockInvokeDialect()
-        out["bedrock_converse"] = BedrockConverseDialect()
-    except ImportError:  # pragma: no cover
-        pass
-    return out
 
 
 def fault_error(status: int, retry_after: int | None) -> EmulatorError:
@@ -72,85 +61,55 @@ def tag(rec: dict, cause: str, reason: str | None) -> None:
 class EmulatorApp:
     def __init__(self, data_dir: Path):
         self.state = State(Path(data_dir))
-        self.dialects = _dialects()
+        self.dialects: dict[str, Dialect] = {p.id: p.emulator() for p in registry.all()}
+        routes = [MethodRoute("/", self.root, methods=["GET", "HEAD"], wrong_method=self.unrouted),
+                  Mount("/_emulator", app=control.app(self.state))]
+        for dialect in self.dialects.values():
+            for op in dialect.routes:
+                routes.append(MethodRoute(op.path, partial(self.handle, dialect, op), methods=[op.method],
+                                          wrong_method=partial(self.wrong_method, dialect, op)))
+        self.router = Router(routes, redirect_slashes=False, default=self.not_found)
         anthropic_schema.warm()
 
     async def __call__(self, scope, receive, send):
-        if scope["type"] == "lifespan":
-            while True:
-                msg = await receive()
-                if msg["type"] == "lifespan.startup":
-                    await send({"type": "lifespan.startup.complete"})
-                elif msg["type"] == "lifespan.shutdown":
-                    await send({"type": "lifespan.shutdown.complete"})
-                    return
-        if scope["type"] != "http":
-            return
-        request = Request(scope, receive)
-        response = await self.route(request)
         try:
-            await response(scope, receive, send)
+            await self.router(scope, receive, send)
         except StreamCut:
             # returning with the body incomplete makes the server drop the connection mid-stream
             log.info("stream cut by fault on %s", scope.get("path"))
 
-    async def route(self, request: Request) -> Response:
-        path = request.url.path
-        method = request.method
-        if path in ("/", "") and method in ("GET", "HEAD"):
-            return JSONResponse({"ok": True, "service": "ccmatrix-emulator"})
-        if path.startswith("/_emulator/"):
-            return await control.handle(self.state, request, path[len("/_emulator/"):].strip("/"))
-        hit = routes.match(method, path)
-        if hit is None:
-            return await self.unrouted(request, *self._judge_unrouted(method, path))
-        provider, operation, params = hit
-        dialect = self._dialect(provider)
-        if dialect is None:  # pragma: no cover - every routed provider has its dialect
-            return await self.unrouted(request, provider, "unknown", EmulatorError(
-                "not_found_error", f"Not found: {method} {path}", 404, cause="emulator_gap",
-                reason=f"emulator gap: no {provider} dialect loaded"))
-        if operation == "_method":
-            # a provider's own path with the wrong method: the provider refuses it
-            return await self.unrouted(request, provider, params.get("operation", "unknown"),
-                                       EmulatorError("not_found_error", f"{method} {path} not supported", 405))
-        return await self.handle(dialect, provider, operation, params, request)
-
-    def _dialect(self, provider: str | None):
-        dialect = self.dialects.get(provider) if provider else None
-        if dialect is None and provider and provider.startswith("bedrock"):
-            dialect = self.dialects.get("bedrock_converse")
-        return dialect
-
     @staticmethod
-    def _judge_unrouted(method: str, path: str) -> tuple[str | None, str, EmulatorError]:
-        """(provider guess, operation "unknown", the error) for a request that matches no route."""
-        provider = routes.guess_provider(path)
-        message = f"Not found: {method} {path}"
-        if provider and provider.startswith("bedrock"):
-            op = routes.bedrock_operation(method, path)
-            if op:
-                return provider, "unknown", EmulatorError(
-                    "not_found_error", message, 404, cause="emulator_gap",
-                    reason=f"emulator gap: Bedrock runtime operation {op} is not emulated")
-            if routes.BEDROCK_NAMESPACE.match(path):
-                # botocore's bedrock-runtime service model lists every operation of this namespace: none is this
-                return provider, "unknown", EmulatorError(
-                    "not_found_error", "The requested operation is not recognized by the service.", 404,
-                    aws_type="UnknownOperationException",
-                    reason=f"{method} {path} is no bedrock-runtime operation (botocore service model)")
-        return provider, "unknown", EmulatorError(
-            "not_found_error", message, 404, cause="emulator_gap",
-            reason=f"emulator gap: {method} {path} matches no emulated route"
-                   + (f" (closest provider: {provider})" if provider else ""))
+    async def root(request: Request) -> Response:
+        return JSONResponse({"ok": True, "service": "ccmatrix-emulator"})
 
-    async def unrouted(self, request: Request, provider: str | None, operation: str, err: EmulatorError) -> Response:
-        """Answer (in the guessed provider's error shape) and capture a request no dialect handles."""
-        st = self.state
-        raw = await self._read_body(request)
-        rec = st.captures.new(st.job_id, provider, operation, request.method, request.url.path,
-                              request.url.query, request.headers, raw or b"", request.headers.get("content-type", ""))
-        dialect = self._dialect(provider)
+    # -- what no route serves ------------------------------------------------------------------------------------
+
+    async def not_found(self, scope, receive, send) -> None:
+        await (await self.unrouted(Request(scope, receive)))(scope, receive, send)
+
+    def claimant(self, path: str) -> Dialect | None:
+        """The dialect of the provider a path was most likely meant for: the longest claim (registry order)."""
+        best = max(self.dialects.values(), key=lambda d: d.claim(path), default=None)
+        return best if best is not None and best.claim(path) else None
+
+    async def unrouted(self, request: Request) -> Response:
+        method, path = request.method, request.url.path
+        dialect = self.claimant(path)
+        err = dialect.judge_unrouted(method, path) if dialect is not None else None
+        if err is None:
+            err = EmulatorError("not_found_error", f"Not found: {method} {path}", 404, cause="emulator_gap",
+                                reason=f"emulator gap: {method} {path} matches no emulated route"
+                                       + (f" (closest provider: {dialect.provider})" if dialect else ""))
+        return await self.refuse(request, dialect, "unknown", err)
+
+    async def wrong_method(self, dialect: Dialect, op: Op, request: Request) -> Response:
+        """A provider's own path with the wrong method: the provider refuses it."""
+        err = EmulatorError("not_found_error", f"{request.method} {request.url.path} not supported", 405)
+        return await self.refuse(request, dialect, op.name, err)
+
+    async def refuse(self, request: Request, dialect: Dialect | None, operation: str, err: EmulatorError) -> Response:
+        """Answer (in the provider's error shape) and capture a request no dialect handles."""
+        rec = self.capture(request, dialect.provider if dialect else None, operation, await self._read_body(request))
         if dialect is not None:
             response = dialect.error_response(err)
         else:
@@ -159,10 +118,18 @@ class EmulatorApp:
         rec["status"] = response.status_code
         rec["error"] = err.message
         tag(rec, err.cause, err.reason)
-        st.captures.finish(rec)
+        self.state.captures.finish(rec)
         return response
 
-    async def _read_body(self, request: Request) -> bytes | None:
+    # -- a provider's request ------------------------------------------------------------------------------------
+
+    def capture(self, request: Request, provider: str | None, operation: str, raw: bytes | None) -> dict:
+        st = self.state
+        return st.captures.new(st.job_id, provider, operation, request.method, request.url.path, request.url.query,
+                               request.headers, raw or b"", request.headers.get("content-type", ""))
+
+    @staticmethod
+    async def _read_body(request: Request) -> bytes | None:
         declared = request.headers.get("content-length")
         if declared and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
             return None
@@ -174,17 +141,16 @@ class EmulatorApp:
             chunks.append(chunk)
         return b"".join(chunks)
 
-    async def handle(self, dialect, provider, operation, params, request: Request) -> Response:
+    async def handle(self, dialect: Dialect, op: Op, request: Request) -> Response:
         st = self.state
+        provider = dialect.provider
         raw = await self._read_body(request)
         raw_path = request.scope.get("raw_path", b"").decode("latin-1").split("?", 1)[0] or request.url.path
-        rec = st.captures.new(st.job_id, provider, operation, request.method, request.url.path,
-                              request.url.query, request.headers, raw or b"", request.headers.get("content-type", ""))
-        # the Vertex token exchange takes only faults that name operation "token" (faults.py)
-        applied = st.faults.take(provider, operation, explicit_only=operation == "token")
-        call = Call(provider=provider, operation=operation, method=request.method, path=request.url.path,
+        rec = self.capture(request, provider, op.name, raw)
+        applied = st.faults.take(provider, op.name, explicit_only=op.explicit_faults)
+        call = Call(provider=provider, operation=op.name, method=request.method, path=request.url.path,
                     raw_path=raw_path, query=request.url.query, headers=request.headers, raw=raw or b"",
-                    params=params, applied=applied, rec=rec, state=st)
+                    params={**request.path_params, **dict(op.params)}, applied=applied, rec=rec, state=st)
         try:
             if raw is None:
                 raise EmulatorError("request_too_large", f"Request exceeds the maximum size of {MAX_BODY_BYTES} bytes", 413)

@@ -1,4 +1,5 @@
-"""Process-wide emulator state: current job, faults, captures, the scripted model, issued Vertex tokens."""
+"""Process-wide emulator state: current job, faults, captures, the scripted model, and what each provider's
+dialect keeps between requests (e.g. the Vertex access tokens it issued)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -17,4 +18,8 @@ class State:
         self.faults = FaultBook()
         self.captures = CaptureStore(self.data_dir)
         self.model = ScriptedModel(self.data_dir, scenario_ref=lambda: self.scenario)
-        self.vertex_tokens: dict[str, float] = {}   # access_token -> expiry (epoch s)
+        self.providers: dict[str, dict] = {}
+
+    def of(self, provider: str) -> dict:
+        """The state a provider's dialect keeps (its own keys), created empty on first use."""
+        return self.providers.setdefault(provider, {})

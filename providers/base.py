@@ -20,6 +20,9 @@ class Provider:
     secret_settings: ClassVar[tuple[str, ...]] = ()
     # Settings fields that must all be set for this column to run against the real provider.
     real_requires: ClassVar[tuple[str, ...]] = ()
+    # How this provider writes a Claude model id: "api" (claude-sonnet-4-5-20250929), "bedrock"
+    # ([geo.]anthropic.<id>-v1:0 or an ARN) or "vertex" (<name>@<date>); see emulator/catalog.py.
+    model_id_shape: ClassVar[str] = "api"
 
     # --- real or emulated -----------------------------------------------------------------------------
     def real_configured(self, settings: Any) -> bool:
@@ -38,6 +41,16 @@ class Provider:
     def gateway_entry(self, model: str, emulator_url: str | None, settings: Any, secrets_dir: Path) -> dict[str, Any]:
         """LiteLLM `litellm_params` for one deployment of `model` (emulator_url None = the real provider)."""
         return self.module("gateway").entry(model, emulator_url, settings, secrets_dir)
+
+    # --- the emulator -------------------------------------------------------------------------------------
+    def emulator(self):
+        """This provider's emulator dialect (`DIALECT` of providers/<id>/emulator.py): its routes, auth, errors."""
+        return self.module("emulator").DIALECT
+
+    @property
+    def profile_path(self) -> Path:
+        """What the provider accepts beyond its request schema, per model (data read by emulator/profiles.py)."""
+        return Path(importlib.import_module(f"providers.{self.id}").__file__).parent / "profile.yaml"
 
     # --- the package's own modules ----------------------------------------------------------------------
     def module(self, name: str):

@@ -8,6 +8,6 @@ from typing import Any
 def entry(model: str, emulator_url: str | None, settings: Any, secrets_dir: Path) -> dict[str, Any]:
     if emulator_url is None:
         return {"model": f"anthropic/{model}", "api_key": settings.anthropic_api_key.get_secret_value()}
-    from emulator import credentials as emu
+    from providers.anthropic import credentials
 
-    return {"model": f"anthropic/{model}", "api_base": emulator_url, "api_key": emu.ANTHROPIC_API_KEY}
+    return {"model": f"anthropic/{model}", "api_base": emulator_url, "api_key": credentials.API_KEY}

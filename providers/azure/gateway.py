@@ -9,6 +9,6 @@ def entry(model: str, emulator_url: str | None, settings: Any, secrets_dir: Path
     if emulator_url is None:
         return {"model": f"azure_ai/{model}", "api_base": settings.azure_api_base,
                 "api_key": settings.azure_api_key.get_secret_value()}
-    from emulator import credentials as emu
+    from providers.azure import credentials
 
-    return {"model": f"azure_ai/{model}", "api_base": emulator_url, "api_key": emu.AZURE_API_KEY}
+    return {"model": f"azure_ai/{model}", "api_base": emulator_url, "api_key": credentials.API_KEY}

@@ -12,6 +12,7 @@ class BedrockConverse(Provider):
     message_operations = frozenset({"converse", "converse_stream"})
     streaming_operations = frozenset({"converse_stream"})
     secret_settings = _aws.SECRET_SETTINGS
+    model_id_shape = "bedrock"
     real_requires = _aws.REAL_REQUIRES
 
 

@@ -12,6 +12,7 @@ class BedrockInvoke(Provider):
     message_operations = frozenset({"invoke", "invoke_stream"})
     streaming_operations = frozenset({"invoke_stream"})
     secret_settings = _aws.SECRET_SETTINGS
+    model_id_shape = "bedrock"
     real_requires = _aws.REAL_REQUIRES
 
 

@@ -11,6 +11,7 @@ class VertexAI(Provider):
     message_operations = frozenset({"messages", "raw_predict", "stream_raw_predict"})
     streaming_operations = frozenset({"stream_raw_predict"})
     secret_settings = ()  # a credentials FILE: its path is not a secret, its content never leaves the config
+    model_id_shape = "vertex"
     real_requires = ("vertex_credentials_file", "vertex_project")
 
 

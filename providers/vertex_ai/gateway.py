@@ -10,8 +10,8 @@ def entry(model: str, emulator_url: str | None, settings: Any, secrets_dir: Path
         return {"model": f"vertex_ai/{model}", "vertex_project": settings.vertex_project,
                 "vertex_location": settings.vertex_location,
                 "vertex_credentials": str(settings.vertex_credentials_file)}
-    from emulator import credentials as emu
+    from providers.vertex_ai import credentials
 
-    account = emu.vertex_service_account(secrets_dir, f"{emulator_url}/token")
-    return {"model": f"vertex_ai/{model}", "api_base": emulator_url, "vertex_project": emu.VERTEX_PROJECT,
-            "vertex_location": emu.VERTEX_LOCATION, "vertex_credentials": str(account)}
+    account = credentials.service_account(secrets_dir, f"{emulator_url}/token")
+    return {"model": f"vertex_ai/{model}", "api_base": emulator_url, "vertex_project": credentials.PROJECT,
+            "vertex_location": credentials.LOCATION, "vertex_credentials": str(account)}

@@ -10,7 +10,8 @@ import httpx
 import pytest
 import uvicorn
 
-from emulator import credentials
+from providers import _aws as aws
+from providers.anthropic.credentials import API_KEY as anthropic_key
 from emulator.server import build_app
 
 
@@ -38,7 +39,7 @@ class Emu:
         return self.http.get("/_emulator/captures", params={"job_id": job_id}).json()["captures"]
 
     def anthropic_headers(self, **extra) -> dict:
-        h = {"x-api-key": credentials.ANTHROPIC_API_KEY, "anthropic-version": "2023-06-01",
+        h = {"x-api-key": anthropic_key, "anthropic-version": "2023-06-01",
              "content-type": "application/json"}
         h.update(extra)
         return h
@@ -72,15 +73,15 @@ def job(emu):
     return emu.job()
 
 
-def sigv4_headers(url: str, body: bytes, *, secret: str = credentials.AWS_SECRET_ACCESS_KEY,
-                  akid: str = credentials.AWS_ACCESS_KEY_ID, extra: dict | None = None) -> dict:
+def sigv4_headers(url: str, body: bytes, *, secret: str = aws.AWS_SECRET_ACCESS_KEY,
+                  akid: str = aws.AWS_ACCESS_KEY_ID, extra: dict | None = None) -> dict:
     """Headers of a request signed with botocore's SigV4 (as LiteLLM signs Bedrock calls)."""
     from botocore.auth import SigV4Auth
     from botocore.awsrequest import AWSRequest
     from botocore.credentials import Credentials
 
     req = AWSRequest(method="POST", url=url, data=body, headers={"content-type": "application/json", **(extra or {})})
-    SigV4Auth(Credentials(akid, secret), "bedrock", credentials.AWS_REGION).add_auth(req)
+    SigV4Auth(Credentials(akid, secret), "bedrock", aws.AWS_REGION).add_auth(req)
     return dict(req.headers.items())
 
 

@@ -6,12 +6,12 @@ import json
 import anthropic
 import pytest
 
-from emulator import credentials
+from providers.anthropic.credentials import API_KEY as anthropic_key
 
 MODEL = "claude-sonnet-4-5-20250929"
 
 
-def client(emu, key=credentials.ANTHROPIC_API_KEY):
+def client(emu, key=anthropic_key):
     return anthropic.Anthropic(base_url=emu.base, api_key=key, max_retries=0)
 
 

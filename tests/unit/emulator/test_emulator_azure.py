@@ -4,13 +4,14 @@ from __future__ import annotations
 import anthropic
 import pytest
 
-from emulator import credentials
+from providers.anthropic.credentials import API_KEY as anthropic_key
+from providers.azure.credentials import API_KEY as azure_key
 
 MODEL = "claude-sonnet-4-5"
 BODY = {"model": MODEL, "max_tokens": 32, "messages": [{"role": "user", "content": "Reply with exactly the word: azure"}]}
 
 
-def client(emu, key=credentials.AZURE_API_KEY):
+def client(emu, key=azure_key):
     return anthropic.Anthropic(base_url=emu.base + "/anthropic", api_key=key, max_retries=0)
 
 
@@ -25,14 +26,14 @@ def test_sdk_messages_and_stream(emu, job):
 
 
 def test_api_key_header_variants(emu, job):
-    for h in ({"api-key": credentials.AZURE_API_KEY}, {"x-api-key": credentials.AZURE_API_KEY}):
+    for h in ({"api-key": azure_key}, {"x-api-key": azure_key}):
         r = emu.http.post("/anthropic/v1/messages", headers={**h, "anthropic-version": "2023-06-01"}, json=BODY)
         assert r.status_code == 200
 
 
 def test_anthropic_key_is_not_an_azure_key(emu, job):
     with pytest.raises(anthropic.AuthenticationError) as ei:
-        client(emu, credentials.ANTHROPIC_API_KEY).messages.create(**BODY)
+        client(emu, anthropic_key).messages.create(**BODY)
     assert ei.value.body["error"]["type"] == "authentication_error"
 
 
@@ -43,7 +44,7 @@ def test_anthropic_key_is_not_an_azure_key(emu, job):
     (dict(BODY, tools=[{"type": "tool_search_tool_regex_20251119", "name": "tool_search"}]), "tool_search"),
 ])
 def test_invalid(emu, job, body, needle):
-    r = emu.http.post("/anthropic/v1/messages", headers={"api-key": credentials.AZURE_API_KEY, "anthropic-version": "2023-06-01"}, json=body)
+    r = emu.http.post("/anthropic/v1/messages", headers={"api-key": azure_key, "anthropic-version": "2023-06-01"}, json=body)
     assert r.status_code == 400
     err = r.json()
     assert err["type"] == "error" and err["error"]["type"] == "invalid_request_error" and needle in err["error"]["message"]

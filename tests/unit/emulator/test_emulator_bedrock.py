@@ -10,16 +10,16 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 from conftest import aws_post, decode_frames
 
-from emulator import credentials
+from providers import _aws as aws
 
 MID = "us.anthropic.claude-sonnet-4-5-20250929-v1:0"
 INVOKE_BODY = {"anthropic_version": "bedrock-2023-05-31", "max_tokens": 100,
                "messages": [{"role": "user", "content": "Reply with exactly the word: bedrock"}]}
 
 
-def client(emu, secret=credentials.AWS_SECRET_ACCESS_KEY):
-    return boto3.client("bedrock-runtime", endpoint_url=emu.base, region_name=credentials.AWS_REGION,
-                        aws_access_key_id=credentials.AWS_ACCESS_KEY_ID, aws_secret_access_key=secret,
+def client(emu, secret=aws.AWS_SECRET_ACCESS_KEY):
+    return boto3.client("bedrock-runtime", endpoint_url=emu.base, region_name=aws.AWS_REGION,
+                        aws_access_key_id=aws.AWS_ACCESS_KEY_ID, aws_secret_access_key=secret,
                         config=Config(retries={"max_attempts": 1}))
 
 
@@ -163,7 +163,7 @@ def test_count_tokens_both_forms_match_usage(emu, job):
 
 
 def test_bedrock_bearer_api_key(emu, job):
-    h = {"authorization": f"Bearer {credentials.BEDROCK_API_KEY}", "content-type": "application/json"}
+    h = {"authorization": f"Bearer {aws.BEDROCK_API_KEY}", "content-type": "application/json"}
     assert emu.http.post(f"/model/{MID}/invoke", json=INVOKE_BODY, headers=h).status_code == 200
     h["authorization"] = "Bearer wrong"
     assert emu.http.post(f"/model/{MID}/invoke", json=INVOKE_BODY, headers=h).status_code == 403

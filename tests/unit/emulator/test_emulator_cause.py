@@ -15,7 +15,10 @@ from botocore.exceptions import ClientError
 from conftest import aws_post
 from test_emulator_vertex import exchange, make_jwt
 
-from emulator import credentials
+from providers import _aws as aws
+from providers.anthropic.credentials import API_KEY as anthropic_key
+from providers.azure.credentials import API_KEY as azure_key
+from providers.vertex_ai import credentials as vertex
 
 MODEL = "claude-haiku-4-5-20251001"
 BODY = {"model": MODEL, "max_tokens": 32, "messages": [{"role": "user", "content": "Reply with exactly the word: ok"}]}
@@ -46,13 +49,13 @@ def assert_cause(rec: dict, cause: str, *needles: str) -> None:
         assert needle in rec["cause_reason"], rec["cause_reason"]
 
 
-def anthropic_client(emu, key=credentials.ANTHROPIC_API_KEY, base=""):
+def anthropic_client(emu, key=anthropic_key, base=""):
     return anthropic.Anthropic(base_url=emu.base + base, api_key=key, max_retries=0)
 
 
-def bedrock_client(emu, secret=credentials.AWS_SECRET_ACCESS_KEY):
-    return boto3.client("bedrock-runtime", endpoint_url=emu.base, region_name=credentials.AWS_REGION,
-                        aws_access_key_id=credentials.AWS_ACCESS_KEY_ID, aws_secret_access_key=secret,
+def bedrock_client(emu, secret=aws.AWS_SECRET_ACCESS_KEY):
+    return boto3.client("bedrock-runtime", endpoint_url=emu.base, region_name=aws.AWS_REGION,
+                        aws_access_key_id=aws.AWS_ACCESS_KEY_ID, aws_secret_access_key=secret,
                         config=Config(retries={"max_attempts": 1}))
 
 
@@ -60,7 +63,7 @@ def bedrock_client(emu, secret=credentials.AWS_SECRET_ACCESS_KEY):
 def vertex_token(emu):
     from cryptography.hazmat.primitives import serialization
 
-    path = credentials.vertex_service_account(emu.data_dir, emu.base + "/token")
+    path = vertex.service_account(emu.data_dir, emu.base + "/token")
     info = json.loads(path.read_text())
     key = serialization.load_pem_private_key(info["private_key"].encode(), password=None)
     emu.job()
@@ -70,7 +73,7 @@ def vertex_token(emu):
 
 
 def vertex_url(model="claude-sonnet-4-5@20250929", verb="rawPredict"):
-    return (f"/v1/projects/{credentials.VERTEX_PROJECT}/locations/{credentials.VERTEX_LOCATION}/publishers/"
+    return (f"/v1/projects/{vertex.PROJECT}/locations/{vertex.LOCATION}/publishers/"
             f"anthropic/models/{model}:{verb}")
 
 
@@ -174,7 +177,7 @@ def test_refusals_caused_by_a_mode_are_injected(emu):
 def test_vertex_token_exchange_takes_only_faults_naming_it(emu, vertex_token):
     from cryptography.hazmat.primitives import serialization
 
-    info = json.loads(credentials.vertex_service_account(emu.data_dir, emu.base + "/token").read_text())
+    info = json.loads(vertex.service_account(emu.data_dir, emu.base + "/token").read_text())
     key = serialization.load_pem_private_key(info["private_key"].encode(), password=None)
     j = emu.job(faults=[{"status": 500}])
     assert exchange(emu, make_jwt(key, info["token_uri"])).status_code == 200
@@ -202,7 +205,7 @@ def test_wrong_api_keys_are_refused(emu, vertex_token):
         anthropic_client(emu, key="sk-wrong").messages.create(**BODY)
     assert_cause(last(emu, j), "refused", "invalid x-api-key")
     with pytest.raises(anthropic.AuthenticationError):
-        anthropic_client(emu, key=credentials.ANTHROPIC_API_KEY, base="/anthropic").messages.create(
+        anthropic_client(emu, key=anthropic_key, base="/anthropic").messages.create(
             **dict(BODY, model="claude-sonnet-4-5"))
     assert_cause(last(emu, j), "refused", "invalid subscription key")
     r = emu.http.post(vertex_url(), headers={"authorization": "Bearer ya29.not-issued"}, json=VERTEX_BODY)
@@ -237,7 +240,7 @@ def test_known_model_in_another_providers_id_shape_is_refused(emu, vertex_token)
 
 def test_known_model_not_offered_on_the_provider_is_refused(emu):
     j = emu.job()
-    azure = anthropic_client(emu, key=credentials.AZURE_API_KEY, base="/anthropic")
+    azure = anthropic_client(emu, key=azure_key, base="/anthropic")
     with pytest.raises(anthropic.NotFoundError):
         azure.messages.create(**dict(BODY, model="claude-3-haiku-20240307"))
     assert_cause(last(emu, j), "refused", "not offered on azure")

@@ -8,7 +8,7 @@ import anthropic
 import httpx
 import pytest
 
-from emulator import credentials
+from providers.anthropic.credentials import API_KEY as anthropic_key
 
 MODEL = "claude-haiku-4-5-20251001"
 BODY = {"model": MODEL, "max_tokens": 32, "messages": [{"role": "user", "content": "Reply with exactly the word: ok"}]}
@@ -31,7 +31,7 @@ def test_captures_tagged_per_job_and_persisted(emu):
     assert c2[0]["seq"] < c2[1]["seq"]
     rec = c1[0]
     assert rec["body"] == BODY and rec["method"] == "POST" and rec["path"] == "/v1/messages"
-    assert rec["headers"]["x-api-key"] == "***" and credentials.ANTHROPIC_API_KEY not in json.dumps(rec)
+    assert rec["headers"]["x-api-key"] == "***" and anthropic_key not in json.dumps(rec)
     lines = (emu.data_dir / "captures" / f"{j2}.jsonl").read_text().splitlines()
     assert [json.loads(l)["seq"] for l in lines] == [c["seq"] for c in c2]
 
@@ -85,7 +85,7 @@ def test_fault_delay(emu):
 def test_fault_cut_stream(emu):
     emu.job(faults=[{"cut_stream_after": 3}])
     body = dict(BODY, stream=True, messages=[{"role": "user", "content": "Count from 1 to 20"}])
-    c = anthropic.Anthropic(base_url=emu.base, api_key=credentials.ANTHROPIC_API_KEY, max_retries=0)
+    c = anthropic.Anthropic(base_url=emu.base, api_key=anthropic_key, max_retries=0)
     seen = []
     with pytest.raises(Exception) as ei:
         with c.messages.stream(model=MODEL, max_tokens=32, messages=body["messages"]) as s:

@@ -12,7 +12,7 @@ import jsonschema
 import pytest
 from conftest import aws_post
 
-from emulator import credentials
+from providers import _aws as aws
 
 MODEL = "claude-sonnet-4-5-20250929"
 MID = "us.anthropic.claude-sonnet-4-5-20250929-v1:0"
@@ -79,7 +79,7 @@ def test_no_tool_use_fault(emu):
 
 def test_converse_tool_round_trip(emu, job):
     c = boto3.client("bedrock-runtime", endpoint_url=emu.base, region_name="us-east-1",
-                     aws_access_key_id=credentials.AWS_ACCESS_KEY_ID, aws_secret_access_key=credentials.AWS_SECRET_ACCESS_KEY)
+                     aws_access_key_id=aws.AWS_ACCESS_KEY_ID, aws_secret_access_key=aws.AWS_SECRET_ACCESS_KEY)
     tc = {"tools": [{"toolSpec": {"name": "Bash", "description": "run", "inputSchema": {"json": BASH["input_schema"]}}}]}
     msgs = [{"role": "user", "content": [{"text": "Use the Bash tool to run the command `echo pong`."}]}]
     r = c.converse_stream(modelId=MID, messages=msgs, toolConfig=tc)

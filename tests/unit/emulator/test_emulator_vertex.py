@@ -9,7 +9,7 @@ import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from emulator import credentials
+from providers.vertex_ai import credentials as vertex
 
 MODEL = "claude-sonnet-4-5@20250929"
 BODY = {"anthropic_version": "vertex-2023-10-16", "max_tokens": 64,
@@ -20,7 +20,7 @@ def _b64(b: bytes) -> str:
     return base64.urlsafe_b64encode(b).rstrip(b"=").decode()
 
 
-def make_jwt(key, aud: str, iss: str = credentials.SA_CLIENT_EMAIL, exp_in: int = 3600) -> str:
+def make_jwt(key, aud: str, iss: str = vertex.SA_CLIENT_EMAIL, exp_in: int = 3600) -> str:
     now = int(time.time())
     header = _b64(json.dumps({"alg": "RS256", "typ": "JWT", "kid": "emulator-key-1"}).encode())
     claims = _b64(json.dumps({"iss": iss, "aud": aud, "iat": now, "exp": now + exp_in,
@@ -31,7 +31,7 @@ def make_jwt(key, aud: str, iss: str = credentials.SA_CLIENT_EMAIL, exp_in: int 
 
 @pytest.fixture(scope="module")
 def sa(emu):
-    path = credentials.vertex_service_account(emu.data_dir, emu.base + "/token")
+    path = vertex.service_account(emu.data_dir, emu.base + "/token")
     info = json.loads(path.read_text())
     return info, serialization.load_pem_private_key(info["private_key"].encode(), password=None)
 
@@ -50,7 +50,7 @@ def token(emu, sa):
     return body["access_token"]
 
 
-def url(emu, model=MODEL, verb="rawPredict", project=credentials.VERTEX_PROJECT, location=credentials.VERTEX_LOCATION):
+def url(emu, model=MODEL, verb="rawPredict", project=vertex.PROJECT, location=vertex.LOCATION):
     return f"/v1/projects/{project}/locations/{location}/publishers/anthropic/models/{model}:{verb}"
 
 
@@ -74,7 +74,7 @@ def test_stream_raw_predict(emu, job, token):
 def test_google_auth_client(emu, job, sa):
     service_account = pytest.importorskip("google.oauth2.service_account")
     import google.auth.transport.requests as gtr
-    path = credentials.vertex_service_account(emu.data_dir, emu.base + "/token")
+    path = vertex.service_account(emu.data_dir, emu.base + "/token")
     creds = service_account.Credentials.from_service_account_file(str(path), scopes=["https://www.googleapis.com/auth/cloud-platform"])
     creds.refresh(gtr.Request())
     r = emu.http.post(url(emu), headers={"authorization": f"Bearer {creds.token}"}, json=BODY)

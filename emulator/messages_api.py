@@ -1,13 +1,14 @@
-"""Anthropic Messages bodies in the emulator (anthropic, azure, vertex, bedrock invoke): validate strictly, decode
-with the one Messages codec, answer JSON or SSE."""
+"""The Messages API in the emulator, for every provider whose body is an Anthropic Messages body (the
+providers/<id>/emulator.py of those with `wire = "messages"`): validate strictly (the anthropic SDK's schema, the
+provider's profile rules), decode with the one Messages codec, answer JSON or SSE."""
 from __future__ import annotations
 
 from providers._wire import framing, messages
 from providers._wire.universal import Envelope, Reply, UniversalRequest
 
-from .. import anthropic_schema, rules
-from ..errors import invalid
-from .base import Call, json_response, stream_response
+from . import anthropic_schema, rules
+from .dialect import Call, json_response, stream_response
+from .errors import invalid
 
 
 def decode(provider: str, body: dict, *, model: str, betas: list[str], count: bool = False) -> UniversalRequest:

@@ -1,15 +1,22 @@
-"""What every dialect shares: the per-request Call, the streaming response with fault hooks."""
+"""What a provider's emulator dialect is (providers/<id>/emulator.py declares `DIALECT`), and what every dialect
+shares: its routes (Op), the per-request Call, JSON and streaming answers with the stream fault hooks.
+
+A dialect turns a request on its routes into an answer: authenticate, decode the wire with its codec into the
+universal request, ask the one scripted model (`call.state.model`), encode the Reply; it raises EmulatorError for
+a refusal, which the server renders with the dialect's `error_response` and tags (emulator/server.py).
+"""
 from __future__ import annotations
 
 import asyncio
 import json
 import logging
+import re
 from dataclasses import dataclass, field
 
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
-from ..errors import EmulatorError
-from ..faults import Applied
+from .errors import EmulatorError
+from .faults import Applied
 
 log = logging.getLogger("emulator")
 
@@ -109,11 +116,38 @@ def stream_response(call: Call, frames: list[bytes], media_type: str, *, summary
     return StreamingResponse(gen(), media_type=media_type, headers=headers)
 
 
+@dataclass(frozen=True)
+class Op:
+    """One route a dialect serves: an operation name (as captured), its method, a Starlette path template, and
+    path parameters it implies (e.g. which verb a route is)."""
+    name: str
+    method: str
+    path: str
+    params: tuple[tuple[str, str], ...] = ()
+    # Faults apply to this operation only when they name it (the Vertex `/token` exchange).
+    explicit_faults: bool = False
+
+
 class Dialect:
-    provider = ""
+    """One provider on the wire. Subclasses set `provider` (the package's id), `routes`, `claims` (a regex over
+    the paths meant for this provider: the longest match names the provider of a path no route serves), and
+    implement `error_response` and `dispatch`."""
+    provider: str = ""
+    routes: tuple[Op, ...] = ()
+    claims: re.Pattern | None = None
 
     def error_response(self, err: EmulatorError) -> Response:  # pragma: no cover - abstract
         raise NotImplementedError
 
     async def dispatch(self, call: Call) -> Response:  # pragma: no cover - abstract
         raise NotImplementedError
+
+    def claim(self, path: str) -> int:
+        """How much of `path` this provider claims (0: none)."""
+        m = self.claims.match(path) if self.claims is not None else None
+        return m.end() if m else 0
+
+    def judge_unrouted(self, method: str, path: str) -> EmulatorError | None:
+        """The answer to a request on a claimed path that no route serves, when the provider itself refuses it;
+        None: the emulator does not know the path (an emulator gap)."""
+        return None

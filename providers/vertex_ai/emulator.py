@@ -1,15 +1,18 @@
-"""Vertex AI (Anthropic publisher models): /token, :rawPredict, :streamRawPredict (SSE), count-tokens:rawPredict."""
+"""Vertex AI (Anthropic publisher models) in the emulator: /token (the OAuth JWT-bearer exchange), :rawPredict,
+:streamRawPredict (SSE), count-tokens:rawPredict; errors as `{"error": {"code", "message", "status"}}`."""
 from __future__ import annotations
 
+import re
 
 from starlette.responses import JSONResponse
 
+from emulator import catalog, messages_api, profiles
+from emulator.dialect import Call, Dialect, Op
+from emulator.errors import EmulatorError, gap, invalid
 from providers._wire.capture import split_betas
 
-from .. import catalog, credentials, profiles, vertex_auth
-from ..errors import EmulatorError, gap, invalid
-from . import messages_common as mc
-from .base import Call, Dialect
+from . import PROVIDER, credentials
+
 
 ANTHROPIC_VERSION = "vertex-2023-10-16"
 STATUS_NAMES = {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED", 404: "NOT_FOUND",
@@ -27,8 +30,20 @@ def vertex_error_response(err: EmulatorError) -> JSONResponse:
                         status_code=err.status, headers=headers)
 
 
+def _predict_routes() -> tuple[Op, ...]:
+    out = []
+    for version in ("v1", "v1beta1"):
+        base = f"/{version}/projects/{{project}}/locations/{{location}}/publishers/anthropic/models"
+        out += [Op("count_tokens", "POST", base + "/count-tokens:rawPredict"),
+                Op("messages", "POST", base + "/{model}:rawPredict", (("verb", "rawPredict"),)),
+                Op("messages", "POST", base + "/{model}:streamRawPredict", (("verb", "streamRawPredict"),))]
+    return tuple(out)
+
+
 class VertexDialect(Dialect):
-    provider = "vertex_ai"
+    provider = PROVIDER.id
+    routes = (Op("token", "POST", "/token", explicit_faults=True), *_predict_routes())
+    claims = re.compile(r"^/(?:v1(?:beta1)?/projects/|token$)")
 
     def error_response(self, err: EmulatorError):
         return vertex_error_response(err)
@@ -36,13 +51,13 @@ class VertexDialect(Dialect):
     async def dispatch(self, call: Call):
         if call.operation == "token":
             return self.token(call)
-        if not vertex_auth.check_bearer(call.headers, call.state.vertex_tokens):
+        if not credentials.bearer_ok(call.headers, self.issued(call)):
             raise EmulatorError("authentication_error",
                                 "Request had invalid authentication credentials. Expected OAuth 2 access token, login "
                                 "cookie or other valid authentication credential. See "
                                 "https://developers.google.com/identity/sign-in/web/devconsole-project.", 401)
         project, location = call.params["project"], call.params["location"]
-        if project != credentials.VERTEX_PROJECT:
+        if project != credentials.PROJECT:
             raise EmulatorError("permission_error", f"Permission 'aiplatform.endpoints.predict' denied on resource "
                                 f"'//aiplatform.googleapis.com/projects/{project}/locations/{location}' (or it may not exist).", 403)
         if location not in profiles.load(self.provider).get("locations", []):
@@ -57,7 +72,7 @@ class VertexDialect(Dialect):
         catalog.require(catalog.judge(self.provider, path_model), "not_found_error", not_found, 404)
         mm = MODEL.match(path_model)
         if profiles.model_features(self.provider, mm.group("name")) is None:
-            raise gap(not_found, f"no feature profile (profiles/vertex_ai.yaml models) matches {mm.group('name')}",
+            raise gap(not_found, f"no feature profile (providers/vertex_ai/profile.yaml models) matches {mm.group('name')}",
                       kind="not_found_error", status=404)
         if body.get("anthropic_version") != ANTHROPIC_VERSION:
             raise invalid(f"anthropic_version: Input should be '{ANTHROPIC_VERSION}'" if "anthropic_version" in body
@@ -66,10 +81,10 @@ class VertexDialect(Dialect):
             raise invalid("model: Extra inputs are not permitted")
         rest = {k: v for k, v in body.items() if k != "anthropic_version"}
         rest["model"] = mm.group("name")
-        req = mc.decode(self.provider, rest, model=mm.group("name"), betas=betas)
+        req = messages_api.decode(self.provider, rest, model=mm.group("name"), betas=betas)
         reply = call.state.model.respond(req, call.applied, provider=self.provider, model=mm.group("name"))
         stream = call.params["verb"] == "streamRawPredict" or req.envelope.stream
-        return mc.reply_or_stream(call, reply, stream)
+        return messages_api.reply_or_stream(call, reply, stream)
 
     def count_tokens(self, call: Call, body: dict, betas: list[str]):
         model = body.get("model")
@@ -82,21 +97,29 @@ class VertexDialect(Dialect):
                         f"Publisher Model `{model}` not found.", 404)
         if profiles.model_features(self.provider, model) is None:
             raise gap(f"Publisher Model `{model}` not found.",
-                      f"no feature profile (profiles/vertex_ai.yaml models) matches {model}",
+                      f"no feature profile (providers/vertex_ai/profile.yaml models) matches {model}",
                       kind="not_found_error", status=404)
         if "anthropic_version" in body and body["anthropic_version"] != ANTHROPIC_VERSION:
             raise invalid(f"anthropic_version: Input should be '{ANTHROPIC_VERSION}'")
         rest = {k: v for k, v in body.items() if k != "anthropic_version"}
-        req = mc.decode(self.provider, rest, model=model, betas=betas, count=True)
-        return mc.count_reply(call, call.state.model.count_tokens(req, call.applied))
+        req = messages_api.decode(self.provider, rest, model=model, betas=betas, count=True)
+        return messages_api.count_reply(call, call.state.model.count_tokens(req, call.applied))
+
+    @staticmethod
+    def issued(call: Call) -> dict:
+        """Access tokens this emulator handed out (token -> expiry), per emulator state."""
+        return call.state.of(PROVIDER.id).setdefault("tokens", {})
 
     def token(self, call: Call):
         host = call.headers.get("host", "")
         uris = {f"http://{host}/token", f"https://{host}/token", "https://oauth2.googleapis.com/token"}
         try:
-            payload = vertex_auth.exchange(call.raw, call.state.data_dir, uris, call.state.vertex_tokens)
-        except vertex_auth.OAuthError as exc:
+            payload = credentials.exchange(call.raw, call.state.data_dir, uris, self.issued(call))
+        except credentials.OAuthError as exc:
             call.done(exc.status, error=exc.description)
             return JSONResponse({"error": exc.error, "error_description": exc.description}, status_code=exc.status)
         call.done(200, {"token_type": "Bearer"})
         return JSONResponse(payload, headers={"cache-control": "no-store"})
+
+
+DIALECT = VertexDialect()

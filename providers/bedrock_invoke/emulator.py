@@ -1,23 +1,29 @@
-"""Bedrock InvokeModel / InvokeModelWithResponseStream for Anthropic models (SigV4, AWS event-stream)."""
+"""Bedrock InvokeModel / InvokeModelWithResponseStream for Anthropic models in the emulator (SigV4, AWS
+event-stream): an Anthropic Messages body without `model` and `stream`, with `anthropic_version` and
+`anthropic_beta` in the body."""
 from __future__ import annotations
 
 import base64
 import json
+import re
 
 from starlette.responses import JSONResponse
 
+from emulator import messages_api
+from emulator.dialect import Call, Op, stream_response
+from emulator.errors import invalid
+from providers import _bedrock as bc
 from providers._wire import framing, messages
 from providers._wire.capture import split_betas
 
-from ..errors import EmulatorError, invalid
-from . import bedrock_common as bc
-from . import messages_common as mc
-from .base import Call, Dialect, stream_response
+from . import PROVIDER
 
 ANTHROPIC_VERSION = "bedrock-2023-05-31"
 
 
-def decode_invoke_body(provider: str, body: dict, model: str, header_betas: list[str], *, count: bool = False):
+def decode_invoke_body(body: dict, model: str, header_betas: list[str], *, count: bool = False):
+    """An InvokeModel body as Bedrock judges it (also inside a CountTokens `invokeModel` input), as the universal
+    request; `model` is the Claude API name the URL's model id stands for."""
     if "anthropic_version" not in body:
         raise invalid("Malformed input request: #: required key [anthropic_version] not found, please reformat your input and try again.")
     if body.get("anthropic_version") != ANTHROPIC_VERSION:
@@ -32,20 +38,20 @@ def decode_invoke_body(provider: str, body: dict, model: str, header_betas: list
     merged = list(dict.fromkeys(list(betas) + header_betas))
     rest = {k: v for k, v in body.items() if k not in ("anthropic_version", "anthropic_beta")}
     rest["model"] = model
-    return mc.decode(provider, rest, model=model, betas=merged, count=count)
+    return messages_api.decode(PROVIDER.id, rest, model=model, betas=merged, count=count)
 
 
-class BedrockInvokeDialect(Dialect):
-    provider = "bedrock_invoke"
-
-    def error_response(self, err: EmulatorError):
-        return bc.error_response(err)
+class BedrockInvokeDialect(bc.BedrockDialect):
+    provider = PROVIDER.id
+    routes = (Op("invoke", "POST", "/model/{model_id:path}/invoke"),
+              Op("invoke_stream", "POST", "/model/{model_id:path}/invoke-with-response-stream"))
+    claims = re.compile(r"^/model/.+/invoke[^/]*$")
 
     async def dispatch(self, call: Call):
         bc.authenticate(call)
         model_id, model = bc.model_from_path(call)
         body = call.json_body()
-        req = decode_invoke_body(self.provider, body, model, split_betas(call.headers.get("anthropic-beta")))
+        req = decode_invoke_body(body, model, split_betas(call.headers.get("anthropic-beta")))
         reply = call.state.model.respond(req, call.applied, provider=self.provider, model=model)
         if call.operation == "invoke":
             u = reply.usage
@@ -68,3 +74,6 @@ class BedrockInvokeDialect(Dialect):
         return stream_response(call, frames, "application/vnd.amazon.eventstream", summary=reply.summary(),
                                malformed=malformed, headers={"x-amzn-bedrock-content-type": "application/json"},
                                error_frame=bc.MID_STREAM_ERROR)
+
+
+DIALECT = BedrockInvokeDialect()

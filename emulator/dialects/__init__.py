@@ -1,1 +1,0 @@
-"""One module per upstream dialect: wire decode -> neutral request -> shared model -> wire encode."""
