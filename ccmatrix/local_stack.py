@@ -5,11 +5,11 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import redis
 
+from ccmatrix.processes import ProcessExited, stop_groups, wait_until
 from ccmatrix.provision import redis_server_binary
 from worker.sandbox import free_port
 
@@ -37,15 +37,21 @@ class LocalStack:
         self.processes.append(("redis", process))
         url = f"redis://127.0.0.1:{port}/0"
         client = redis.Redis.from_url(url)
-        deadline = time.monotonic() + 15
-        while True:
+
+        def answers() -> bool:
             try:
                 client.ping()
-                return url
+                return True
             except redis.ConnectionError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"redis-server did not start (see {self.log_dir / 'redis.log'})")
-                time.sleep(0.05)
+                if process.poll() is not None:
+                    raise ProcessExited("redis-server") from None
+                return False
+
+        try:
+            wait_until(answers, timeout_s=15, interval_s=0.05, what="redis-server")
+        except (TimeoutError, ProcessExited):
+            raise RuntimeError(f"redis-server did not start (see {self.log_dir / 'redis.log'})") from None
+        return url
 
     def start_worker(self, env: dict[str, str], concurrency: int, name: str = "ccmatrix-local") -> subprocess.Popen:
         log = open(self.log_dir / f"{name}.log", "ab")
@@ -81,17 +87,8 @@ class LocalStack:
         # a worker can neither acknowledge nor store anything, and its warm shutdown waits on a broker that never
         # comes back: it gets a few seconds, not thirty.
         grace = 5 if self.broker_dead() else 30
-        for name, process in reversed(self.processes):
-            # The whole group, also when its leader is gone: a dead worker's pool processes must not outlive it.
-            _signal_group(process, signal.SIGTERM)
-        for name, process in reversed(self.processes):
-            try:
-                process.wait(grace if name != "redis" else 30)
-            except subprocess.TimeoutExpired:
-                _signal_group(process, signal.SIGKILL)
-                process.wait(5)
-            else:
-                _signal_group(process, signal.SIGKILL)  # anything left in its group after the leader went
+        # Each whole group, also when its leader is gone: a dead worker's pool processes must not outlive it.
+        stop_groups((process, grace if name != "redis" else 30) for name, process in reversed(self.processes))
         self.processes.clear()
 
 
@@ -102,10 +99,3 @@ def _how(code: int) -> str:
         except ValueError:
             return f"was killed by signal {-code}"
     return f"exited with {code}"
-
-
-def _signal_group(process: subprocess.Popen, sig: int) -> None:
-    try:
-        os.killpg(process.pid, sig)
-    except (ProcessLookupError, PermissionError):
-        pass

@@ -12,7 +12,8 @@ Job tagging, two ways:
 - or a path prefix ``/_job/<job_id>/...`` (set ``ANTHROPIC_BASE_URL=http://host:P/_job/<job_id>``): the prefix is
   stripped before forwarding; safe with concurrent runs through one recorder.
 
-Control: ``GET /_recorder/captures?job_id=X`` → ``{"captures": [...]}``, ``GET /_recorder/health``.
+Control: ``GET /_recorder/captures?job_id=X`` → ``{"captures": [...]}``, ``DELETE /_recorder/captures?job_id=X``
+(forget a finished job), ``GET /_recorder/health``.
 Recording is off the forwarding path: the body is kept as bytes and parsed/written after the response is done.
 """
 from __future__ import annotations
@@ -25,11 +26,18 @@ import os
 import re
 import threading
 import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, unquote
+from urllib.parse import unquote
 
 import httpx
+from starlette.applications import Starlette
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import Route, request_response
+from starlette.types import Receive, Scope, Send
 
 log = logging.getLogger("fidelity.recorder")
 
@@ -98,8 +106,67 @@ def safe_job(job_id: str) -> str:
     return _SAFE_JOB.sub("_", job_id)[:200] or UNASSIGNED
 
 
+class _EveryMethod:
+    """A `request -> response` endpoint that Starlette routes for every HTTP method (a function endpoint gets GET
+    only): the pass-through forwards whatever method the client used."""
+
+    def __init__(self, endpoint: Callable[[Request], Awaitable[Response]]) -> None:
+        self.app = request_response(endpoint)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.app(scope, receive, send)
+
+
+class _JSON(JSONResponse):
+    """JSON as `json.dumps` writes it (Starlette's own is compact and refuses NaN, which a captured body may hold)."""
+
+    def render(self, content: Any) -> bytes:
+        return json.dumps(content, ensure_ascii=False).encode()
+
+
+class _Relay(StreamingResponse):
+    """The gateway's answer relayed to the client chunk by chunk as it arrives (raw bytes, content-encoding
+    untouched, hop-by-hop headers dropped). Unlike a plain StreamingResponse it does not stop when the client goes
+    away: the answer is read to its end whatever the client does (the server drops what is sent after a
+    disconnect). The capture is finished once the relay is over, with the gateway's own words if it answered an
+    error."""
+
+    def __init__(self, upstream: httpx.Response, cap: dict[str, Any],
+                 finish: Callable[[str | None], None]) -> None:
+        self.upstream = upstream
+        self.keep = _ErrorKeeper(upstream.status_code, upstream.headers.get("content-type", ""))
+        self.cap = cap
+        self.finish = finish
+        super().__init__(self._chunks(), status_code=upstream.status_code)
+        self.raw_headers = [(k, v) for k, v in upstream.headers.raw if k.decode("latin-1").lower() not in HOP_BY_HOP]
+
+    async def _chunks(self) -> AsyncIterator[bytes]:
+        encoding = self.upstream.headers.get("content-encoding")
+        async for chunk in self.upstream.aiter_raw():
+            if chunk:
+                self.keep.feed(chunk, encoding)
+                yield chunk
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await self.stream_response(send)  # no disconnect listener: see the class docstring
+        except (httpx.HTTPError, OSError) as e:
+            self.finish(f"stream broken: {e}")
+            raise
+        finally:
+            await self.upstream.aclose()
+            if self.keep.text() is not None:
+                self.cap["response_error"] = self.keep.text()  # the gateway's own words when it answered an error
+        self.finish(None)
+
+
+def _query_param(request: Request, name: str) -> str | None:
+    """The first non-empty value of a query parameter."""
+    return next((value for value in request.query_params.getlist(name) if value), None)
+
+
 class Recorder:
-    """The ASGI app. ``upstream`` is the base URL of the gateway (a path in it is kept as a prefix)."""
+    """The ASGI app (Starlette). ``upstream`` is the base URL of the gateway (a path in it is kept as a prefix)."""
 
     def __init__(self, upstream: str, data_dir: str | Path, timeout_s: float = 900.0) -> None:
         self.upstream = upstream.rstrip("/")
@@ -111,30 +178,26 @@ class Recorder:
         self.seq = 0
         self._client: httpx.AsyncClient | None = None
         self._write_lock = threading.Lock()
+        self.app = Starlette(
+            routes=[
+                Route("/_recorder/health", self._health, methods=["GET"]),
+                Route("/_recorder/jobs", self._set_job, methods=["POST"]),
+                Route("/_recorder/captures", self._get_captures, methods=["GET"]),
+                Route("/_recorder/captures", self._forget, methods=["DELETE"]),  # a finished job: memory and disk
+                Route("/_recorder/{rest:path}", _EveryMethod(self._no_control)),
+                Route("/{path:path}", _EveryMethod(self._forward)),
+            ],
+            lifespan=self._lifespan,
+        )
 
-    # ----------------------------------------------------------------------------------------------- ASGI
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] == "lifespan":
-            await self._lifespan(receive, send)
-            return
-        if scope["type"] != "http":
-            return
-        path = scope.get("path") or "/"
-        if path.startswith("/_recorder/"):
-            await self._control(scope, receive, send, path)
-            return
-        await self._forward(scope, receive, send)
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.app(scope, receive, send)
 
-    async def _lifespan(self, receive: Any, send: Any) -> None:
-        while True:
-            msg = await receive()
-            if msg["type"] == "lifespan.startup":
-                await send({"type": "lifespan.startup.complete"})
-            elif msg["type"] == "lifespan.shutdown":
-                if self._client is not None:
-                    await self._client.aclose()
-                await send({"type": "lifespan.shutdown.complete"})
-                return
+    @asynccontextmanager
+    async def _lifespan(self, app: Starlette) -> AsyncIterator[None]:
+        yield
+        if self._client is not None:
+            await self._client.aclose()
 
     def client(self) -> httpx.AsyncClient:
         if self._client is None:
@@ -147,8 +210,9 @@ class Recorder:
         return self._client
 
     # ----------------------------------------------------------------------------------------- forwarding
-    async def _forward(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+    async def _forward(self, request: Request) -> Response:
         t0 = time.monotonic()
+        scope = request.scope
         raw_path: bytes = scope.get("raw_path") or scope["path"].encode()
         path = raw_path.decode("latin-1")
         job = self.current_job
@@ -157,22 +221,17 @@ class Recorder:
             job = safe_job(unquote(m.group("job")))
             path = m.group("rest") or "/"
         query = (scope.get("query_string") or b"").decode("latin-1")
-        headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope.get("headers", [])]
-        chunks = []
-        while True:
-            msg = await receive()
-            if msg["type"] == "http.disconnect":
-                return
-            chunks.append(msg.get("body", b""))
-            if not msg.get("more_body"):
-                break
-        body = b"".join(chunks)
+        headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers.raw]
+        try:
+            body = await request.body()
+        except ClientDisconnect:
+            return Response(status_code=499)  # the client is gone: nothing to forward, record or answer
         self.seq += 1
         cap: dict[str, Any] = {
             "seq": self.seq,
             "ts": time.time(),
             "job_id": job,
-            "method": scope["method"],
+            "method": request.method,
             "path": path,
             "query": query,
             "headers": mask_headers(headers),
@@ -183,35 +242,13 @@ class Recorder:
 
         url = self.upstream + path + (f"?{query}" if query else "")
         fwd_headers = [(k, v) for k, v in headers if k.lower() not in HOP_BY_HOP and k.lower() != "content-length"]
-        status = 502
         try:
-            req = self.client().build_request(scope["method"], url, headers=fwd_headers, content=body)
+            req = self.client().build_request(request.method, url, headers=fwd_headers, content=body)
             resp = await self.client().send(req, stream=True)
         except httpx.HTTPError as e:
-            msg = json.dumps({"type": "error", "error": {"type": "recorder_upstream_error", "message": str(e)}}).encode()
-            await send({"type": "http.response.start", "status": 502,
-                        "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(msg)).encode())]})
-            await send({"type": "http.response.body", "body": msg})
             self._finish(cap, 502, t0, error=str(e))
-            return
-        status = resp.status_code
-        keep = _ErrorKeeper(status, resp.headers.get("content-type", ""))
-        try:
-            out_headers = [(k, v) for k, v in resp.headers.raw if k.decode("latin-1").lower() not in HOP_BY_HOP]
-            await send({"type": "http.response.start", "status": status, "headers": out_headers})
-            async for chunk in resp.aiter_raw():
-                if chunk:
-                    keep.feed(chunk, resp.headers.get("content-encoding"))
-                    await send({"type": "http.response.body", "body": chunk, "more_body": True})
-            await send({"type": "http.response.body", "body": b"", "more_body": False})
-        except (httpx.HTTPError, OSError) as e:
-            self._finish(cap, status, t0, error=f"stream broken: {e}")
-            raise
-        finally:
-            await resp.aclose()
-            if keep.text() is not None:
-                cap["response_error"] = keep.text()  # the gateway's own words when it answered an error
-        self._finish(cap, status, t0)
+            return _JSON({"type": "error", "error": {"type": "recorder_upstream_error", "message": str(e)}}, 502)
+        return _Relay(resp, cap, lambda error: self._finish(cap, resp.status_code, t0, error=error))
 
     def _finish(self, cap: dict[str, Any], status: int, t0: float, error: str | None = None) -> None:
         cap["status"] = status
@@ -237,44 +274,38 @@ class Recorder:
             log.exception("could not persist capture")
 
     # ----------------------------------------------------------------------------------------- control
-    async def _control(self, scope: dict[str, Any], receive: Any, send: Any, path: str) -> None:
-        body = b""
-        while True:
-            msg = await receive()
-            if msg["type"] == "http.disconnect":
-                return
-            body += msg.get("body", b"")
-            if not msg.get("more_body"):
-                break
-        method = scope["method"]
-        q = parse_qs((scope.get("query_string") or b"").decode())
-        if path == "/_recorder/health" and method == "GET":
-            return await _json(send, 200, {"status": "ok", "upstream": self.upstream, "current_job": self.current_job,
-                                           "requests": self.seq})
-        if path == "/_recorder/jobs" and method == "POST":
-            try:
-                data = json.loads(body or b"{}")
-                job = data.get("job_id")
-            except (json.JSONDecodeError, AttributeError):
-                job = None
-            if not isinstance(job, str) or not job:
-                return await _json(send, 400, {"error": "job_id (a non-empty string) is required"})
-            self.current_job = safe_job(job)
-            return await _json(send, 200, {"job_id": self.current_job})
-        if path == "/_recorder/captures" and method == "GET":
-            job = (q.get("job_id") or [None])[0]
-            if not job:
-                return await _json(send, 400, {"error": "job_id is required"})
-            return await _json(send, 200, {"captures": self.load(safe_job(job))})
-        if path == "/_recorder/captures" and method == "DELETE":  # forget a finished job (memory and disk)
-            job = (q.get("job_id") or [None])[0]
-            if not job:
-                return await _json(send, 400, {"error": "job_id is required"})
-            job = safe_job(job)
-            forgotten = len(self.captures.pop(job, []))
-            (self.data_dir / "client" / f"{job}.jsonl").unlink(missing_ok=True)
-            return await _json(send, 200, {"forgotten": forgotten})
-        return await _json(send, 404, {"error": f"no control endpoint {method} {path}"})
+    async def _health(self, request: Request) -> Response:
+        return _JSON({"status": "ok", "upstream": self.upstream, "current_job": self.current_job,
+                      "requests": self.seq})
+
+    async def _set_job(self, request: Request) -> Response:
+        try:
+            data = json.loads(await request.body() or b"{}")
+            job = data.get("job_id")
+        except (json.JSONDecodeError, AttributeError):
+            job = None
+        if not isinstance(job, str) or not job:
+            return _JSON({"error": "job_id (a non-empty string) is required"}, 400)
+        self.current_job = safe_job(job)
+        return _JSON({"job_id": self.current_job})
+
+    async def _get_captures(self, request: Request) -> Response:
+        job = _query_param(request, "job_id")
+        if not job:
+            return _JSON({"error": "job_id is required"}, 400)
+        return _JSON({"captures": self.load(safe_job(job))})
+
+    async def _forget(self, request: Request) -> Response:
+        job = _query_param(request, "job_id")
+        if not job:
+            return _JSON({"error": "job_id is required"}, 400)
+        job = safe_job(job)
+        forgotten = len(self.captures.pop(job, []))
+        (self.data_dir / "client" / f"{job}.jsonl").unlink(missing_ok=True)
+        return _JSON({"forgotten": forgotten})
+
+    async def _no_control(self, request: Request) -> Response:
+        return _JSON({"error": f"no control endpoint {request.method} {request.scope['path']}"}, 404)
 
     def load(self, job: str) -> list[dict[str, Any]]:
         """The captures of a job: from memory, else from its file (after a restart)."""
@@ -285,13 +316,6 @@ class Recorder:
             return []
         with open(path, encoding="utf-8") as f:
             return [json.loads(line) for line in f if line.strip()]
-
-
-async def _json(send: Any, status: int, data: Any) -> None:
-    body = json.dumps(data, ensure_ascii=False).encode()
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
-    await send({"type": "http.response.body", "body": body})
 
 
 def make_server(port: int, upstream: str, data_dir: str | Path, host: str = "127.0.0.1"):

@@ -1,16 +1,15 @@
 """Run the real Claude Code CLI headless against the proxy: allowlisted env, fresh HOME and cwd, hard timeout."""
 from __future__ import annotations
 
-import os
 import resource
 import shutil
-import signal
 import subprocess
 import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ccmatrix.processes import stop_group
 from worker.sandbox import die_with_parent
 from worker.stream_json import Transcript, parse
 
@@ -110,7 +109,7 @@ def run_cli(
             stdout, stderr = process.communicate(stdin_data, timeout=timeout_s)
         except subprocess.TimeoutExpired:
             timed_out = True
-            _kill_group(process.pid)
+            stop_group(process, grace_s=0)
             stdout, stderr = process.communicate()
     except BaseException:
         # Interrupted: the job's soft time limit (Celery raises SoftTimeLimitExceeded right here, out of the wait),
@@ -118,7 +117,7 @@ def run_cli(
         _abandon(process, workdir)
         raise
     finally:
-        _kill_group(process.pid)  # anything the CLI left behind (tool subprocesses)
+        stop_group(process, grace_s=0)  # anything the CLI left behind (tool subprocesses)
     duration_ms = int((time.monotonic() - started) * 1000)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu_s = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
@@ -133,22 +132,11 @@ def run_cli(
 
 
 def _abandon(process: subprocess.Popen, workdir: Path) -> None:
-    _kill_group(process.pid)
+    stop_group(process, grace_s=0)  # SIGKILLed and reaped: no zombie left in a long-lived worker
     for pipe in (process.stdin, process.stdout, process.stderr):
         try:
             if pipe is not None:
                 pipe.close()
         except OSError:
             pass
-    try:
-        process.wait(5)  # SIGKILLed: no zombie left in a long-lived worker
-    except subprocess.TimeoutExpired:
-        pass
     shutil.rmtree(workdir, ignore_errors=True)
-
-
-def _kill_group(pid: int) -> None:
-    try:
-        os.killpg(pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass

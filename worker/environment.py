@@ -11,12 +11,12 @@ import shutil
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 
 from ccmatrix.manifest import Manifest
+from ccmatrix.processes import ProcessExited, stop_group, wait_until
 from ccmatrix.settings import Settings
 from worker.proxy import ProxyPool, RunningProxy
 from worker.proxy_config import build_config, write_config
@@ -74,24 +74,30 @@ class JobEnvironment:
                                    stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=env, start_new_session=True,
                                    preexec_fn=die_with_parent)
         log.close()
-        deadline = time.monotonic() + 30
-        with self.sandbox.client(name, timeout=2) as client:
-            while True:
-                try:
-                    if client.get(health).status_code == 200:
-                        return process
-                except httpx.HTTPError:
-                    pass
-                if process.poll() is not None or time.monotonic() > deadline:
-                    tail = (self.root / f"{name}.log").read_text(errors="replace")[-1200:]
-                    _stop_process(process)
-                    raise EnvironmentError_(f"{name} did not start: {tail}")
-                time.sleep(0.05)
+
+        def healthy() -> bool:
+            try:
+                if client.get(health).status_code == 200:
+                    return True
+            except httpx.HTTPError:
+                pass
+            if process.poll() is not None:
+                raise ProcessExited(name)
+            return False
+
+        try:
+            with self.sandbox.client(name, timeout=2) as client:
+                wait_until(healthy, timeout_s=30, interval_s=0.05, what=name)
+        except (TimeoutError, ProcessExited):
+            tail = (self.root / f"{name}.log").read_text(errors="replace")[-1200:]
+            stop_group(process, grace_s=5)
+            raise EnvironmentError_(f"{name} did not start: {tail}") from None
+        return process
 
     def stop(self) -> None:
         self.pool.stop()
         for process in (self.recorder, self.emulator):
-            _stop_process(process)
+            stop_group(process, grace_s=5)
         self.emulator = self.recorder = None
         self.sandbox.stop()
         self.started = False
@@ -158,19 +164,6 @@ class JobEnvironment:
             response = client.get("/_emulator/captures", params={"job_id": job_id})
             response.raise_for_status()
             return response.json().get("captures", [])
-
-
-def _stop_process(process: subprocess.Popen | None) -> None:
-    if process is None or process.poll() is not None:
-        return
-    try:
-        os.killpg(process.pid, 15)
-        process.wait(5)
-    except (ProcessLookupError, subprocess.TimeoutExpired):
-        try:
-            os.killpg(process.pid, 9)
-        except ProcessLookupError:
-            pass
 
 
 _ENVIRONMENTS: dict[bool, JobEnvironment] = {}

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 import httpx
 
+from ccmatrix.processes import ProcessExited, wait_until
 from worker.runtimes import ProxyBootError, ProxySpec, get_runtime
-from worker.runtimes.process import OFFLINE_ENV
 
 
 @dataclass
@@ -33,7 +33,7 @@ class ProxyPool:
         self.stop()
         master_key = "sk-ccmatrix-" + secrets.token_hex(12)
         spec = ProxySpec(litellm_version=litellm_version, config_path=config_path, master_key=master_key,
-                         port=sandbox.port("proxy"), env=dict(OFFLINE_ENV),
+                         port=sandbox.port("proxy"),
                          log_path=config_path.parent / f"proxy-{litellm_version}-{config_digest}.log")
         started = time.monotonic()
         handle = self.runtime.start(spec, sandbox)
@@ -42,23 +42,21 @@ class ProxyPool:
         return self.current
 
     def _wait_ready(self, handle, sandbox) -> None:
-        deadline = time.monotonic() + self.boot_timeout_s
-        with sandbox.client("proxy", timeout=2.0) as client:
-            while True:
-                if not handle.alive():
-                    tail = handle.log_tail()
-                    handle.stop()
-                    raise ProxyBootError(f"proxy exited during boot: {tail[-1500:]}")
-                try:
-                    if client.get("/health/liveliness").status_code == 200:
-                        return
-                except httpx.HTTPError:
-                    pass
-                if time.monotonic() > deadline:
-                    tail = handle.log_tail()
-                    handle.stop()
-                    raise ProxyBootError(f"proxy not alive after {self.boot_timeout_s:.0f} s: {tail[-1500:]}")
-                time.sleep(0.2)
+        def alive() -> bool:
+            if not handle.alive():
+                raise ProcessExited("proxy")
+            return client.get("/health/liveliness").status_code == 200
+
+        try:
+            with sandbox.client("proxy", timeout=2.0) as client:
+                wait_until(alive, timeout_s=self.boot_timeout_s, interval_s=0.2, what="proxy",
+                           retry_on=httpx.HTTPError)
+        except (ProcessExited, TimeoutError) as error:
+            tail = handle.log_tail()
+            handle.stop()
+            why = ("exited during boot" if isinstance(error, ProcessExited)
+                   else f"not alive after {self.boot_timeout_s:.0f} s")
+            raise ProxyBootError(f"proxy {why}: {tail[-1500:]}") from None
 
     def stop(self) -> None:
         if self.current:

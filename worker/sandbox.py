@@ -15,11 +15,12 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from functools import lru_cache
 from pathlib import Path
 
 import httpx
+
+from ccmatrix.processes import stop_group, wait_until
 
 # Fixed ports inside a namespace (a fresh namespace has every port free).
 SERVICE_PORTS = {"emulator": 18080, "proxy": 14000, "recorder": 14100}
@@ -80,26 +81,23 @@ class Sandbox:
         log = open(self.root / "agent.log", "ab")
         self.agent = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True,
                                       env=_python_env(), preexec_fn=die_with_parent)
-        deadline = time.monotonic() + 20
-        while not ready.exists():
+
+        def agent_ready() -> bool:
+            if ready.exists():
+                return True
             if self.agent.poll() is not None:
                 raise SandboxError(f"sandbox agent exited: {(self.root / 'agent.log').read_text()[-800:]}")
-            if time.monotonic() > deadline:
-                self.stop()
-                raise SandboxError("sandbox agent did not become ready in 20 s")
-            time.sleep(0.02)
+            return False
+
+        try:
+            wait_until(agent_ready, timeout_s=20, interval_s=0.02, what="sandbox agent")
+        except TimeoutError:
+            self.stop()
+            raise SandboxError("sandbox agent did not become ready in 20 s") from None
         return self
 
     def stop(self) -> None:
-        if self.agent and self.agent.poll() is None:
-            try:
-                os.killpg(self.agent.pid, signal.SIGTERM)
-                self.agent.wait(5)
-            except (ProcessLookupError, subprocess.TimeoutExpired):
-                try:
-                    os.killpg(self.agent.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
+        stop_group(self.agent, grace_s=5)
         self.agent = None
 
     def alive(self) -> bool:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.proc import running
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -37,14 +38,6 @@ def _cmdline(pid: int) -> str:
         return ""
 
 
-def _running(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state not in ("Z", "X")
-
-
 def test_ctrl_c_stops_everything_it_started(tools, tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("CCMATRIX_")}
     env["CCMATRIX_OUT_DIR"] = str(tmp_path / "out")
@@ -66,7 +59,7 @@ def test_ctrl_c_stops_everything_it_started(tools, tmp_path):
     assert run.returncode == 130, err[-2000:]
     assert "interrupted" in err
     time.sleep(1)
-    left = [(p, _cmdline(p)) for p in seen if _running(p)]
+    left = [(p, _cmdline(p)) for p in seen if running(p)]
     assert not left, left
     assert not (tmp_path / "out" / "compatibility-matrix.json").exists(), "an interrupted run publishes nothing"
 
@@ -111,7 +104,7 @@ def _ends_with_one_line(run, seen, tmp_path, what: str) -> None:
     assert sum("nothing was published" in line for line in err.splitlines()) == 1, err
     assert json.loads(out)["reason"] == last.removeprefix("ccmatrix run: ")
     time.sleep(1)
-    left = [(p, _cmdline(p)) for p in seen if _running(p)]
+    left = [(p, _cmdline(p)) for p in seen if running(p)]
     assert not left, left
     assert not (tmp_path / "out" / "compatibility-matrix.json").exists()
 

@@ -1,4 +1,4 @@
-"""Proxy runtimes: how the gateway under test is booted (a process from a cached venv, or a container)."""
+"""Proxy runtimes: how the gateway under test is booted (today: a process from a cached, version-pinned venv)."""
 from __future__ import annotations
 
 from worker.runtimes.base import ProxyHandle, ProxyRuntime, ProxySpec, ProxyBootError
@@ -9,11 +9,7 @@ def get_runtime(name: str) -> ProxyRuntime:
         from worker.runtimes.process import ProcessRuntime
 
         return ProcessRuntime()
-    if name == "docker":
-        from worker.runtimes.docker import DockerRuntime
-
-        return DockerRuntime()
-    raise ValueError(f"unknown proxy runtime {name!r} (process | docker)")
+    raise ValueError(f"unknown proxy runtime {name!r} (process)")
 
 
 __all__ = ["ProxyHandle", "ProxyRuntime", "ProxySpec", "ProxyBootError", "get_runtime"]

@@ -1,7 +1,7 @@
 """The seam between the worker and the gateway process under test."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
@@ -15,8 +15,7 @@ class ProxySpec:
     litellm_version: str
     config_path: Path  # the generated LiteLLM config (YAML), readable by the runtime
     master_key: str
-    port: int  # port to bind (inside the sandbox for the process runtime; on the host for docker)
-    env: dict[str, str] = field(default_factory=dict)  # extra environment (offline switches)
+    port: int  # port to bind (inside the sandbox for the process runtime)
     log_path: Path | None = None
 
 
@@ -34,5 +33,5 @@ class ProxyRuntime(Protocol):
     name: str
 
     def start(self, spec: ProxySpec, sandbox) -> ProxyHandle:
-        """Boot the proxy and return once the process/container is started (readiness is polled by the caller)."""
+        """Boot the proxy and return once its process is started (readiness is polled by the caller)."""
         ...

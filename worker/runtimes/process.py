@@ -1,11 +1,10 @@
 """The default proxy runtime: `litellm --config ...` from the cached, version-pinned venv, inside the sandbox."""
 from __future__ import annotations
 
-import os
-import signal
 import subprocess
 from pathlib import Path
 
+from ccmatrix.processes import stop_group
 from ccmatrix.provision import ensure_litellm
 from ccmatrix.settings import get_settings
 from worker.runtimes.base import ProxyBootError, ProxySpec
@@ -38,15 +37,7 @@ class ProcessHandle:
             return ""
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            try:
-                os.killpg(self.process.pid, signal.SIGTERM)
-                self.process.wait(10)
-            except (ProcessLookupError, subprocess.TimeoutExpired):
-                try:
-                    os.killpg(self.process.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
+        stop_group(self.process, grace_s=10)
 
 
 class ProcessRuntime:
@@ -55,7 +46,7 @@ class ProcessRuntime:
     def start(self, spec: ProxySpec, sandbox) -> ProcessHandle:
         venv = ensure_litellm(get_settings().cache_dir, spec.litellm_version)
         env = {"PATH": f"{venv / 'bin'}:/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": str(spec.config_path.parent),
-               **OFFLINE_ENV, **spec.env, "LITELLM_MASTER_KEY": spec.master_key}
+               **OFFLINE_ENV, "LITELLM_MASTER_KEY": spec.master_key}
         cmd = [str(venv / "bin" / "litellm"), "--config", str(spec.config_path), "--host", "127.0.0.1",
                "--port", str(spec.port), "--num_workers", "1"]
         log_path = spec.log_path or spec.config_path.with_suffix(".log")

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.proc import running
 from worker.driver import run_cli
 from worker.sandbox import Sandbox
 
@@ -74,16 +75,7 @@ def test_timeout_kills_the_whole_process_group(tmp_path):
     assert time.monotonic() - started < 20
     child = int((marker / "child.pid").read_text())
     time.sleep(0.2)
-    assert not _running(child)
-
-
-def _running(pid: int) -> bool:
-    """Alive and not a zombie (an orphan killed by us may wait for init to reap it)."""
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except FileNotFoundError:
-        return False
-    return state not in ("Z", "X")
+    assert not running(child)
 
 
 def test_children_die_with_the_worker_process(tmp_path):
@@ -99,14 +91,14 @@ def test_children_die_with_the_worker_process(tmp_path):
         "print(child.pid, flush=True)\n"
         "time.sleep(300)\n")], stdout=subprocess.PIPE, text=True, cwd=Path(__file__).resolve().parents[3])
     child = int(parent.stdout.readline())
-    assert _running(child)
+    assert running(child)
     parent.send_signal(signal.SIGKILL)
     parent.wait(10)
     for _ in range(100):
-        if not _running(child):
+        if not running(child):
             break
         time.sleep(0.05)
-    assert not _running(child)
+    assert not running(child)
 
 
 def test_a_soft_time_limit_interrupts_the_cli_kills_its_group_and_reaps_it(tmp_path, monkeypatch):
@@ -144,8 +136,8 @@ def test_a_soft_time_limit_interrupts_the_cli_kills_its_group_and_reaps_it(tmp_p
     with pytest.raises(ChildProcessError):
         os.waitpid(cli, os.WNOHANG)  # already reaped by the driver
     for _ in range(50):
-        if not _running(child):
+        if not running(child):
             break
         time.sleep(0.05)
-    assert not _running(child)
+    assert not running(child)
     assert not Path((marker / "home").read_text().strip()).parent.exists()

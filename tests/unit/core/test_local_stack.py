@@ -6,14 +6,7 @@ import time
 from pathlib import Path
 
 from ccmatrix.local_stack import LocalStack
-
-
-def _running(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except FileNotFoundError:
-        return False
-    return state not in ("Z", "X")
+from tests.proc import running
 
 
 def _start(stack: LocalStack, name: str, tmp_path: Path) -> tuple[subprocess.Popen, Path]:
@@ -51,12 +44,12 @@ def test_stop_leaves_nothing_of_a_dead_worker_behind(tmp_path):
     child = int(marker.read_text())
     os.kill(worker.pid, signal.SIGKILL)  # its pool process (here: `sleep`) is orphaned, still in its group
     worker.wait(5)
-    assert _running(child)
+    assert running(child)
     started = time.monotonic()
     stack.stop()
     for _ in range(100):
-        if not _running(child):
+        if not running(child):
             break
         time.sleep(0.02)
-    assert not _running(child)
+    assert not running(child)
     assert time.monotonic() - started < 10

@@ -13,6 +13,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from ccmatrix.processes import ProcessExited, stop_group, wait_until
+
 ROOT = Path(__file__).resolve().parents[3]
 
 
@@ -54,10 +56,19 @@ class Upstream:
                     self.wfile.write(b"0\r\n\r\n")
                     self.wfile.flush()
                     return
-                out = json.dumps({"ok": True, "echo_len": len(body)}).encode()
-                self.send_response(201)
-                self.send_header("content-type", "application/json")
-                self.send_header("x-upstream", "yes")
+                if self.path.startswith("/v1/refuse"):
+                    return self.answer(400, "application/json", b'{"type": "error", "error": {"message": "no such model"}}')
+                if self.path.startswith("/v1/sse-error"):
+                    return self.answer(200, "text/event-stream",
+                                       b'event: message_start\ndata: {}\n\nevent: error\ndata: {"type": "error"}\n\n')
+                self.answer(201, "application/json", json.dumps({"ok": True, "echo_len": len(body)}).encode(),
+                            {"x-upstream": "yes"})
+
+            def answer(self, status: int, content_type: str, out: bytes, headers: dict | None = None) -> None:
+                self.send_response(status)
+                self.send_header("content-type", content_type)
+                for name, value in (headers or {}).items():
+                    self.send_header(name, value)
                 self.send_header("content-length", str(len(out)))
                 self.end_headers()
                 self.wfile.write(out)
@@ -87,26 +98,22 @@ def recorder(upstream, tmp_path):
     proc = subprocess.Popen(
         [sys.executable, "-m", "fidelity.recorder", "--listen-port", str(port), "--upstream", f"http://127.0.0.1:{upstream.port}",
          "--data-dir", str(tmp_path)],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
     )
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            if httpx.get(f"{base}/_recorder/health", timeout=1).json()["status"] == "ok":
-                break
-        except httpx.HTTPError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail(f"recorder did not start: {proc.stdout.read().decode(errors='replace')}")
-        time.sleep(0.05)
-    yield base, tmp_path
-    proc.terminate()
+
+    def healthy() -> bool:
+        if proc.poll() is not None:
+            raise ProcessExited("recorder")
+        return httpx.get(f"{base}/_recorder/health", timeout=1).json()["status"] == "ok"
+
     try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
+        wait_until(healthy, timeout_s=20, interval_s=0.05, what="recorder", retry_on=httpx.HTTPError)
+    except (TimeoutError, ProcessExited):
         proc.kill()
+        pytest.fail(f"recorder did not start: {proc.stdout.read().decode(errors='replace')}")
+    yield base, tmp_path
+    stop_group(proc, grace_s=10)
 
 
 def test_request_forwarded_unchanged_and_recorded_with_secrets_masked(recorder, upstream):
@@ -133,12 +140,7 @@ def test_request_forwarded_unchanged_and_recorded_with_secrets_masked(recorder, 
     assert cap["headers"]["anthropic-beta"] == "a,b"
     assert cap["body"] == json.loads(body) and cap["status"] == 201 and cap["job_id"] == "job-1"
     # and on disk, without any secret
-    path = data_dir / "client" / "job-1.jsonl"
-    for _ in range(100):
-        if path.exists() and path.read_text().strip():
-            break
-        time.sleep(0.02)
-    text = path.read_text()
+    text = _wait_for_file(data_dir / "client" / "job-1.jsonl")
     assert "sk-secret" not in text and json.loads(text.splitlines()[0])["body"] == json.loads(body)
     assert httpx.get(f"{base}/_recorder/captures", params={"job_id": "other"}).json() == {"captures": []}
 
@@ -191,3 +193,47 @@ def test_upstream_down_answers_502_and_records(tmp_path):
         sent = pool.submit(asyncio.run, run()).result()
     assert sent[0]["status"] == 502
     assert rec.load("_unassigned")[0]["status"] == 502
+
+
+def _wait_for_file(path: Path) -> str:
+    wait_until(lambda: path.exists() and path.read_text().strip(), timeout_s=2, interval_s=0.02, what=str(path))
+    return path.read_text()
+
+
+def test_the_gateways_own_words_are_kept_when_it_answers_an_error(recorder, upstream):
+    base, _ = recorder
+    assert httpx.post(f"{base}/_job/job-e/v1/refuse", json={}).status_code == 400
+    r = httpx.post(f"{base}/_job/job-e/v1/sse-error", json={})
+    assert r.status_code == 200 and b"event: error" in r.content
+    assert httpx.post(f"{base}/_job/job-e/v1/messages", json={}).status_code == 201
+    refused, stream, fine = httpx.get(f"{base}/_recorder/captures", params={"job_id": "job-e"}).json()["captures"]
+    assert refused["status"] == 400 and refused["response_error"] == '{"type": "error", "error": {"message": "no such model"}}'
+    assert stream["status"] == 200 and stream["response_error"] == 'event: error\ndata: {"type": "error"}\n\n'
+    assert fine["status"] == 201 and "response_error" not in fine
+
+
+def test_control_endpoints(recorder, upstream):
+    base, data_dir = recorder
+    for bad in (b"not json", b"[]", b"", b'{"job_id": ""}'):
+        r = httpx.post(f"{base}/_recorder/jobs", content=bad)
+        assert r.status_code == 400 and r.json() == {"error": "job_id (a non-empty string) is required"}
+    assert httpx.post(f"{base}/_recorder/jobs", json={"job_id": "a b/c"}).json() == {"job_id": "a_b_c"}
+    assert httpx.get(f"{base}/_recorder/health").json() == {
+        "status": "ok", "upstream": f"http://127.0.0.1:{upstream.port}", "current_job": "a_b_c", "requests": 0}
+    for method in ("GET", "DELETE"):
+        r = httpx.request(method, f"{base}/_recorder/captures", params={"job_id": ""})
+        assert r.status_code == 400 and r.json() == {"error": "job_id is required"}
+    for method, path in (("PUT", "/_recorder/captures"), ("GET", "/_recorder/nothing"), ("POST", "/_recorder/")):
+        r = httpx.request(method, f"{base}{path}")
+        assert r.status_code == 404 and r.json() == {"error": f"no control endpoint {method} {path}"}
+    # anything outside /_recorder/ is forwarded, whatever its method, and tagged with the current job
+    r = httpx.request("PUT", f"{base}/_recorder", content=b"{}")
+    assert r.status_code == 201 and upstream.received[-1]["path"] == "/_recorder"
+    (cap,) = httpx.get(f"{base}/_recorder/captures", params={"job_id": "a_b_c"}).json()["captures"]
+    assert cap["method"] == "PUT" and cap["path"] == "/_recorder"
+    # a finished job is forgotten, in memory and on disk
+    path = data_dir / "client" / "a_b_c.jsonl"
+    _wait_for_file(path)
+    assert httpx.delete(f"{base}/_recorder/captures", params={"job_id": "a b/c"}).json() == {"forgotten": 1}
+    assert not path.exists()
+    assert httpx.get(f"{base}/_recorder/captures", params={"job_id": "a_b_c"}).json() == {"captures": []}
