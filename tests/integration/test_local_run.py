@@ -11,7 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from ccmatrix.processes import wait_until
 from tests.proc import running
+
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -38,19 +40,25 @@ def _cmdline(pid: int) -> str:
         return ""
 
 
+def _follow_until_a_cli_runs(run: subprocess.Popen, timeout_s: float) -> set[int]:
+    """Every pid seen below `run` until a CLI run is among them."""
+    seen: set[int] = set()
+
+    def a_cli_runs() -> bool:
+        assert run.poll() is None, run.communicate()
+        seen.update(_descendants(run.pid))
+        return any("claude" in _cmdline(p) and " -p " in _cmdline(p) for p in seen)
+
+    wait_until(a_cli_runs, timeout_s=timeout_s, interval_s=0.2, what="a CLI run")
+    return seen | _descendants(run.pid)
+
+
 def test_ctrl_c_stops_everything_it_started(tools, tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("CCMATRIX_")}
     env["CCMATRIX_OUT_DIR"] = str(tmp_path / "out")
     run = subprocess.Popen([sys.executable, "-m", "ccmatrix.cli", "run"], cwd=ROOT, env=env,
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    seen: set[int] = set()
-    deadline = time.monotonic() + 180
-    while not any("claude" in _cmdline(p) and " -p " in _cmdline(p) for p in seen):
-        assert run.poll() is None, run.communicate()
-        assert time.monotonic() < deadline, "no CLI run started"
-        seen |= _descendants(run.pid)
-        time.sleep(0.3)
-    seen |= _descendants(run.pid)
+    seen = _follow_until_a_cli_runs(run, timeout_s=180)
     commands = " ".join(_cmdline(p) for p in seen)
     assert "redis-server" in commands, "with no broker configured it starts a Redis of its own"
     assert "celery" in commands and "litellm" in commands and "-m emulator" in commands
@@ -79,14 +87,7 @@ def _run_until_a_cli_runs(tmp_path):
     run = subprocess.Popen([sys.executable, "-m", "ccmatrix.cli", "run", "--features", "tool_use", "--providers",
                             "anthropic,azure", "--tiers", "haiku,sonnet"], cwd=ROOT, env=env,
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    seen: set[int] = set()
-    deadline = time.monotonic() + 120
-    while not any("claude" in _cmdline(p) and " -p " in _cmdline(p) for p in seen):
-        assert run.poll() is None, run.communicate()
-        assert time.monotonic() < deadline, "no CLI run started"
-        seen |= _descendants(run.pid)
-        time.sleep(0.2)
-    return run, seen | _descendants(run.pid)
+    return run, _follow_until_a_cli_runs(run, timeout_s=120)
 
 
 def _ends_with_one_line(run, seen, tmp_path, what: str) -> None:
