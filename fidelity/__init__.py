@@ -9,13 +9,13 @@ Client side: ``python -m fidelity.recorder`` in front of the gateway (only when 
 emulator's captures. Rules: ``expected_differences.yaml`` (override the path with CCMATRIX_FIDELITY_RULES).
 After a run, ``RuleSet.stale(union of matched_rules, providers=...)`` lists rules that matched nothing.
 """
-from .compare import FidelityResult, compare, compare_run, dialect_for, request_kind, verdict_of
-from .decoders import DecodeError, decode
+from .compare import FidelityResult, compare, compare_run, request_kind, verdict_of
+from .decoders import DecodeError, decode, decode_client
 from .diff import DiffRecord, diff
 from .rules import Rule, RuleSet, RulesError
 from providers._wire.universal import UniversalRequest
 
 __all__ = [
     "DecodeError", "DiffRecord", "FidelityResult", "Rule", "RuleSet", "RulesError", "UniversalRequest",
-    "compare", "compare_run", "decode", "dialect_for", "diff", "request_kind", "verdict_of",
+    "compare", "compare_run", "decode", "decode_client", "diff", "request_kind", "verdict_of",
 ]

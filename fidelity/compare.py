@@ -1,28 +1,18 @@
 """Compare what the client sent with what reached the provider, per request and per CLI run."""
 from __future__ import annotations
 
-import re
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from .decoders import DecodeError, decode, split_path
+from providers import registry
+from providers._wire import messages
+
+from .decoders import DecodeError, decode, decode_client, split_path
 from .diff import DiffRecord, brief, diff
 from .rules import RuleSet
 
 Verdict = Literal["clean", "expected-only", "unexpected", "unknown"]
-
-# provider id (manifest column) → upstream dialect
-PROVIDER_DIALECTS = {
-    "anthropic": "anthropic",
-    "azure": "azure",
-    "azure_ai": "azure",
-    "bedrock_invoke": "bedrock_invoke",
-    "bedrock": "bedrock_invoke",
-    "bedrock_converse": "bedrock_converse",
-    "vertex_ai": "vertex_ai",
-    "vertex": "vertex_ai",
-}
 
 BUILTIN_MODEL_RULE = "builtin.model-mapping"
 
@@ -47,27 +37,18 @@ def verdict_of(records: list[DiffRecord]) -> Verdict:
     return "expected-only"
 
 
-def dialect_for(provider: str) -> str:
-    try:
-        return PROVIDER_DIALECTS[provider]
-    except KeyError:
-        raise ValueError(f"no upstream dialect known for provider {provider!r}") from None
-
-
 def _result(records: list[DiffRecord], turns: int, notes: list[str] | None = None) -> FidelityResult:
     matched = sorted({r.rule for r in records if r.rule and not r.rule.startswith("builtin.")})
     return FidelityResult(verdict=verdict_of(records), records=records, matched_rules=matched, turns=turns, notes=notes or [])
 
 
-def _model_check(records: list[DiffRecord], expected_upstream_model: str | None) -> list[DiffRecord]:
+def _model_check(records: list[DiffRecord], provider: str, expected_upstream_model: str | None) -> list[DiffRecord]:
     """With the manifest's model id known, an upstream model other than it is unexpected whatever the rules say
-    (the alias→id rewrite itself is documented by a rule in the expected-differences file)."""
+    (the alias→id rewrite itself is documented by a rule in the expected-differences file). The provider's
+    package says which other ids name the same model (e.g. a foundation id for Bedrock CountTokens)."""
     if not expected_upstream_model:
         return records
-    # The same model under its foundation id (Bedrock CountTokens takes `anthropic.<id>`, not the `us.` profile).
-    foundation = re.sub(r"^(?:us|eu|apac|global|jp|au|us-gov)\.", "", expected_upstream_model)
-    vertex_name = expected_upstream_model.split("@", 1)[0]  # Vertex count-tokens names the model without @date
-    accepted = {expected_upstream_model, foundation, vertex_name}
+    accepted = registry.get(provider).same_model(expected_upstream_model)
     out = []
     for r in records:
         if r.path == "envelope.model" and r.after not in accepted:
@@ -93,27 +74,20 @@ def compare(
 
 def _compare_records(client_capture, upstream_capture, provider, tier, litellm_version, rules, expected_upstream_model):
     try:
-        u1 = decode(client_capture, "anthropic")
+        u1 = decode_client(client_capture)
     except (DecodeError, ValueError, TypeError) as e:
         return [DiffRecord(path="request", kind="changed", before=None, after=None, status="unexpected",
                            rule="builtin.decode", reason=f"client request not decodable: {e}")]
     try:
-        u2 = decode(upstream_capture, dialect_for(provider))
+        u2 = decode(upstream_capture, provider)
     except (DecodeError, ValueError, TypeError) as e:
         return [DiffRecord(path="request", kind="changed", before=None, after=None, status="unexpected",
                            rule="builtin.decode", reason=f"upstream request not decodable as {provider}: {e}")]
-    records = _model_check(diff(u1, u2), expected_upstream_model)
+    records = _model_check(diff(u1, u2), provider, expected_upstream_model)
     return rules.apply(records, provider, tier, litellm_version)
 
 
 # ----------------------------------------------------------------------------------------- pairing a CLI run
-
-_BEDROCK_MSG = re.compile(r"/model/.+/(invoke|invoke-with-response-stream|converse|converse-stream)/?$")
-_BEDROCK_CT = re.compile(r"/model/.+/count-tokens/?$")
-EMULATOR_MESSAGE_OPERATIONS = {
-    "messages", "invoke", "invoke_stream", "converse", "converse_stream", "raw_predict", "stream_raw_predict",
-}
-_VERTEX_MSG = re.compile(r"/models/(?P<m>[^/:]+):(rawPredict|streamRawPredict)$")
 
 
 def request_kind(capture: dict[str, Any], side: str) -> str | None:
@@ -124,39 +98,17 @@ def request_kind(capture: dict[str, Any], side: str) -> str | None:
         return None
     op = capture.get("operation")  # the emulator's own classification, when the capture carries it
     if side != "client" and isinstance(op, str) and op:
-        if op in EMULATOR_MESSAGE_OPERATIONS:
+        if op in registry.message_operations():
             return "message"
         return "count_tokens" if op == "count_tokens" else None
-    path, _ = split_path(capture)
-    path = path.rstrip("/")
-    if side == "client":
-        dialect = "anthropic"
-    else:
-        dialect = dialect_for(side)
-    if dialect in ("anthropic", "azure"):
-        if path.endswith("/v1/messages/count_tokens"):
-            return "count_tokens"
-        if path.endswith("/v1/messages"):
-            return "message"
-        return None
-    if dialect in ("bedrock_invoke", "bedrock_converse"):
-        if _BEDROCK_CT.search(path):
-            return "count_tokens"
-        if _BEDROCK_MSG.search(path):
-            return "message"
-        return None
-    if dialect == "vertex_ai":
-        m = _VERTEX_MSG.search(path)
-        if not m:
-            return None
-        return "count_tokens" if m.group("m").startswith("count-tokens") else "message"
-    return None
+    path = split_path(capture)[0].rstrip("/")
+    return messages.request_kind(path) if side == "client" else registry.get(side).request_kind(path)
 
 
-def _shape(capture: dict[str, Any], dialect: str) -> tuple | None:
+def _shape(capture: dict[str, Any], side: str) -> tuple | None:
     """What survives any translation of a request: how many messages and tools it carries."""
     try:
-        u = decode(capture, dialect)
+        u = decode_client(capture) if side == "client" else decode(capture, side)
     except Exception:
         return None
     return (len(u.messages), len(u.tools))
@@ -168,8 +120,8 @@ def _pair_turns(cm: list[dict], um: list[dict], provider: str) -> list[tuple[int
     on the other side is left unpaired instead of shifting every later pair."""
     if len(cm) == len(um):
         return [(i, i) for i in range(len(cm))]
-    cs = [_shape(c, "anthropic") for c in cm]
-    us = [_shape(u, dialect_for(provider)) for u in um]
+    cs = [_shape(c, "client") for c in cm]
+    us = [_shape(u, provider) for u in um]
     pairs: list[tuple[int | None, int | None]] = []
     i = j = 0
     while i < len(cm) and j < len(um):
@@ -249,4 +201,4 @@ def compare_run(
     return _result(records, turns=min(len(cm), len(um)), notes=notes)
 
 
-__all__ = ["FidelityResult", "compare", "compare_run", "dialect_for", "request_kind", "verdict_of", "brief"]
+__all__ = ["FidelityResult", "compare", "compare_run", "request_kind", "verdict_of", "brief"]

@@ -42,6 +42,20 @@ class Provider:
         """LiteLLM `litellm_params` for one deployment of `model` (emulator_url None = the real provider)."""
         return self.module("gateway").entry(model, emulator_url, settings, secrets_dir)
 
+    # --- what it receives, in the universal form (fidelity's upstream side) ------------------------------
+    def decode(self, capture: dict[str, Any]):
+        """A request this provider received (a capture) as the universal request (providers/<id>/wire.py)."""
+        return self.module("wire").decode(capture)
+
+    def request_kind(self, path: str) -> str | None:
+        """"message" (creates a model message), "count_tokens", or None (a token exchange, a probe), by path."""
+        return self.module("wire").request_kind(path)
+
+    def same_model(self, model_id: str) -> set[str]:
+        """The ids this provider's requests may name one model by (e.g. Bedrock CountTokens takes the foundation
+        id of an inference profile): `model_id` itself unless the package's wire says more."""
+        return getattr(self.module("wire"), "same_model", lambda m: {m})(model_id)
+
     # --- the emulator -------------------------------------------------------------------------------------
     def emulator(self):
         """This provider's emulator dialect (`DIALECT` of providers/<id>/emulator.py): its routes, auth, errors."""

@@ -158,10 +158,10 @@ class CheckContext:
         return [c for c in self.upstream() if c.get("operation") in MESSAGE_OPERATIONS]
 
     def upstream_requests(self, captures: list[dict] | None = None) -> list:
-        """The model calls the provider received, decoded into the universal form (one accessor for 5 dialects)."""
-        from fidelity.decoders import decode
-
-        return [decode(c, self.provider.route) for c in (self.model_calls() if captures is None else captures)]
+        """The model calls the provider received, decoded into the universal form by the provider's own package
+        (one accessor whatever the wire)."""
+        package = registry.get(self.provider.route)
+        return [package.decode(c) for c in (self.model_calls() if captures is None else captures)]
 
     @staticmethod
     def response_usage(capture: dict) -> dict:

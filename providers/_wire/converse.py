@@ -3,7 +3,7 @@
 
 Decoding is lenient (whatever is not understood lands in ``unmapped``); ``check`` is the strict part the emulator
 runs first, with Bedrock's own messages (botocore's service model validates the shapes before it, see
-providers/_bedrock.py). A ``cachePoint`` is folded onto the part before it; betas, thinking, top_k,
+providers/_bedrock/emulator.py). A ``cachePoint`` is folded onto the part before it; betas, thinking, top_k,
 output_config, context_management and tool_choice travel in ``additionalModelRequestFields``.
 """
 from __future__ import annotations

@@ -249,6 +249,14 @@ def is_count_tokens(path: str) -> bool:
     return path.rstrip("/").endswith("count_tokens")
 
 
+def request_kind(path: str) -> str | None:
+    """A plain Messages API path: "message" (…/v1/messages), "count_tokens" (…/v1/messages/count_tokens), or None."""
+    path = path.rstrip("/")
+    if path.endswith("/v1/messages/count_tokens"):
+        return "count_tokens"
+    return "message" if path.endswith("/v1/messages") else None
+
+
 def plain_envelope(capture: dict[str, Any], body: dict[str, Any], fmt: str) -> Envelope:
     """Model and stream in the body, the API version in the `anthropic-version` header (the first-party API)."""
     path, _ = split_path(capture)

@@ -9,7 +9,7 @@ import json
 from emulator import anthropic_schema, profiles, rules
 from emulator.dialect import Call, Op, json_response, stream_response
 from emulator.errors import gap, invalid
-from providers import _bedrock as bc
+from providers._bedrock import emulator as bc
 from providers._wire import converse, framing
 from providers._wire.universal import Envelope, UniversalRequest
 from providers.bedrock_invoke import PROVIDER as INVOKE

@@ -12,7 +12,7 @@ from starlette.responses import JSONResponse
 from emulator import messages_api
 from emulator.dialect import Call, Op, stream_response
 from emulator.errors import invalid
-from providers import _bedrock as bc
+from providers._bedrock import emulator as bc
 from providers._wire import framing, messages
 from providers._wire.capture import split_betas
 

@@ -249,3 +249,21 @@ def test_request_kind_uses_the_emulator_operation_when_present():
     assert request_kind({"method": "HEAD", "path": "/"}, "client") is None
     assert request_kind({"method": "POST", "path": "/v1/messages?beta=true"}, "client") == "message"
     assert request_kind({"method": "POST", "path": "/model/arn:aws:bedrock:us-east-1:1:inference-profile/x/invoke"}, "bedrock_invoke") == "message"
+
+
+def test_every_provider_package_decodes_and_classifies_what_it_receives():
+    """The upstream side comes from the provider's own package (providers/<id>/wire.py), found by the registry."""
+    from fidelity import decode_client, request_kind
+    from providers import registry
+
+    cap = client_capture(cli_body())
+    assert decode_client(cap).envelope.format == "client" and request_kind(cap, "client") == "message"
+    assert set(registry.ids()) == set(PROVIDERS)
+    for provider in registry.all():
+        up = to_upstream(cap, provider.id)
+        assert provider.decode(up) == decode(up, provider.id)
+        assert provider.decode(up).envelope.format == provider.id
+        assert request_kind(up, provider.id) == "message"  # by path: the capture carries no emulator operation
+        assert MODELS[provider.id] in provider.same_model(MODELS[provider.id])
+    assert registry.get("bedrock_invoke").same_model("us.anthropic.x-v1:0") == {"us.anthropic.x-v1:0", "anthropic.x-v1:0"}
+    assert registry.get("vertex_ai").same_model("claude-x@20250101") == {"claude-x@20250101", "claude-x"}

@@ -1,6 +1,6 @@
-"""The Bedrock runtime as the emulator serves it, shared by its two APIs (providers/bedrock_invoke,
-providers/bedrock_converse): the error shape, SigV4 auth, model identifiers in the URL, botocore's bedrock-runtime
-service model (request validation, and which paths are operations at all), the paths Bedrock claims."""
+"""The Bedrock runtime as the emulator serves it, for both APIs: the error shape, SigV4 auth, model identifiers in
+the URL, botocore's bedrock-runtime service model (request validation, and which paths are operations at all),
+the paths Bedrock claims."""
 from __future__ import annotations
 
 import re
