@@ -182,6 +182,16 @@ class _Differ:
             if name not in ta:
                 self.emit(f"tools[{name}]", "added", after=t)
 
+    def fields(self, keys: tuple[str, ...], a: dict[str, Any], b: dict[str, Any]) -> None:
+        """Top-level fields present on one side or both."""
+        for key in keys:
+            if key in a and key in b:
+                self.value(key, a[key], b[key])
+            elif key in a:
+                self.missing(key, a[key], "lost")
+            elif key in b:
+                self.missing(key, b[key], "added")
+
     def betas(self, a: list[str], b: list[str]) -> None:
         for x in sorted(set(a) - set(b)):
             self.emit(f"betas[{x}]", "lost", before=x)
@@ -200,19 +210,7 @@ def diff(client: UniversalRequest, upstream: UniversalRequest) -> list[DiffRecor
     d.parts("system", a.get("system", []), b.get("system", []))
     d.messages(a.get("messages", []), b.get("messages", []))
     d.tools(a.get("tools", []), b.get("tools", []))
-    for key in ("tool_choice", "sampling", "reasoning", "output_format", "metadata"):
-        if key in a and key in b:
-            d.value(key, a[key], b[key])
-        elif key in a:
-            d.missing(key, a[key], "lost")
-        elif key in b:
-            d.missing(key, b[key], "added")
+    d.fields(("tool_choice", "sampling", "reasoning", "output_format", "metadata"), a, b)
     d.betas(a.get("betas", []), b.get("betas", []))
-    for key in ("context_management", "unmapped"):
-        if key in a and key in b:
-            d.value(key, a[key], b[key])
-        elif key in a:
-            d.missing(key, a[key], "lost")
-        elif key in b:
-            d.missing(key, b[key], "added")
+    d.fields(("context_management", "unmapped"), a, b)
     return d.records
