@@ -7,7 +7,8 @@ from .server import serve
 
 
 def main(argv=None) -> None:
-    p = argparse.ArgumentParser(prog="python -m emulator", description="ccmatrix upstream emulator (one dialect per provider)")
+    p = argparse.ArgumentParser(prog="python -m emulator",
+                                description="ccmatrix upstream emulator (one dialect per provider)")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8090)
     p.add_argument("--data-dir", default=".emulator-data")

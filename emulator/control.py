@@ -80,5 +80,6 @@ def app(state) -> Router:
 
     endpoints = [("/health", health, ["GET", "HEAD"]), ("/jobs", jobs, ["GET", "POST"]),
                  ("/captures", captures, ["GET", "DELETE"]), ("/faults", faults, ["GET", "POST", "DELETE"])]
-    routes = [MethodRoute(path, endpoint, methods=methods, wrong_method=no_route) for path, endpoint, methods in endpoints]
+    routes = [MethodRoute(path, endpoint, methods=methods, wrong_method=no_route)
+              for path, endpoint, methods in endpoints]
     return Router(routes, redirect_slashes=False, default=default)

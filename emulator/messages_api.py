@@ -32,7 +32,8 @@ def decode(provider: str, body: dict, *, model: str, betas: list[str], count: bo
 
 
 MALFORMED = b'event: content_block_delta\ndata: {"type":"content_block_delta","index":0,"delta":{"type":"text_de\n\n'
-MID_STREAM_ERROR = framing.sse("error", {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}})
+MID_STREAM_ERROR = framing.sse("error", {"type": "error",
+                                         "error": {"type": "overloaded_error", "message": "Overloaded"}})
 
 
 def reply_or_stream(call: Call, reply: Reply, stream: bool):

@@ -8,4 +8,5 @@ from providers._wire.universal import Envelope, UniversalRequest
 
 
 def NeutralRequest(provider: str, model: str, messages: list, **fields) -> UniversalRequest:  # noqa: N802
-    return codec.decode_body({"model": model, "messages": messages, **fields}, Envelope(format=provider, model=model), [])
+    body = {"model": model, "messages": messages, **fields}
+    return codec.decode_body(body, Envelope(format=provider, model=model), [])

@@ -153,7 +153,8 @@ class EmulatorApp:
                     params={**request.path_params, **dict(op.params)}, applied=applied, rec=rec, state=st)
         try:
             if raw is None:
-                raise EmulatorError("request_too_large", f"Request exceeds the maximum size of {MAX_BODY_BYTES} bytes", 413)
+                raise EmulatorError("request_too_large",
+                                    f"Request exceeds the maximum size of {MAX_BODY_BYTES} bytes", 413)
             if applied.delay_s:
                 await asyncio.sleep(applied.delay_s)
             if applied.status:
