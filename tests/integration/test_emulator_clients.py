@@ -15,7 +15,7 @@ import boto3
 import httpx
 import pytest
 
-from emulator import credentials
+from tests import emulator_credentials as credentials
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]

@@ -50,7 +50,7 @@ def host_emulator(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def run_real(tools, host_emulator):
-    from emulator import credentials
+    from tests import emulator_credentials as credentials
     from ccmatrix.settings import get_settings
     from ccmatrix.contract import CellJob
     from worker.cell import run_cell

@@ -8,7 +8,12 @@ import pytest
 
 from emulator import media as emu_media
 from emulator import tokens
-from emulator.neutral import NeutralRequest
+from providers._wire import messages as codec
+from providers._wire.universal import Envelope
+
+
+def NeutralRequest(provider: str, model: str, messages: list, **fields):  # noqa: N802 - the request the emulator sees
+    return codec.decode_body({"model": model, "messages": messages, **fields}, Envelope(format=provider, model=model), [])
 from worker.checks import _caching, _media
 from worker.checks.long_context_1m import CHARS_PER_TOKEN, filler, input_total
 from worker.checks.vision import names_image
