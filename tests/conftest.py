@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from ccmatrix.processes import stop_group, wait_until
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 CACHE_DIR = PROJECT_ROOT / ".cache"
 
@@ -28,15 +30,12 @@ def redis_url(tmp_path_factory):
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"redis://127.0.0.1:{port}/0"
     client = redis.Redis.from_url(url)
-    for _ in range(300):
-        try:
-            client.ping()
-            break
-        except redis.ConnectionError:
-            time.sleep(0.02)
-    else:
+    try:
+        wait_until(client.ping, timeout_s=6, interval_s=0.02, what="the test session's redis-server",
+                   retry_on=redis.ConnectionError)
+    except TimeoutError as error:
         process.kill()
-        pytest.fail("redis-server did not start")
+        pytest.fail(str(error))
     yield url
     process.terminate()
     process.wait(10)
@@ -84,14 +83,7 @@ class WorkerStack:
         return summary
 
     def stop(self) -> None:
-        import signal
-
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(60)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
+        stop_group(self.process, grace_s=60)
         self.log.close()
 
 

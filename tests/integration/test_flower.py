@@ -95,13 +95,9 @@ class Flower:
             time.sleep(0.5)
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(5)
+        from ccmatrix.processes import stop_group
+
+        stop_group(self.process, grace_s=15)
         self.log.close()
 
 

@@ -14,6 +14,8 @@ import time
 import httpx
 import pytest
 
+from ccmatrix.processes import wait_until
+
 from ccmatrix.manifest import load_manifest
 from worker.checks import load_check
 
@@ -33,16 +35,12 @@ def host_emulator(tmp_path_factory):
     proc = subprocess.Popen([sys.executable, "-m", "emulator", "--port", str(port), "--data-dir", str(data)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(url + "/", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    else:
+    try:
+        wait_until(lambda: httpx.get(url + "/", timeout=1).status_code == 200, timeout_s=30, interval_s=0.2,
+                   what="the host emulator", retry_on=httpx.HTTPError)
+    except TimeoutError as error:
         proc.kill()
-        pytest.fail("the host emulator did not start")
+        pytest.fail(str(error))
     yield url
     proc.terminate()
     proc.wait(10)

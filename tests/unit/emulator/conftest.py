@@ -12,6 +12,7 @@ import uvicorn
 
 from providers import _aws as aws
 from providers.anthropic.credentials import API_KEY as anthropic_key
+from ccmatrix.processes import wait_until
 from emulator.server import build_app
 
 
@@ -55,13 +56,8 @@ def emu(tmp_path_factory):
     t = threading.Thread(target=server.run, daemon=True)
     t.start()
     base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 10
-    while time.time() < deadline:
-        try:
-            if httpx.get(base + "/_emulator/health", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.05)
+    wait_until(lambda: httpx.get(base + "/_emulator/health", timeout=1).status_code == 200, timeout_s=10,
+               interval_s=0.05, what="the in-process emulator", retry_on=httpx.HTTPError)
     e = Emu(base, app, data_dir)
     yield e
     server.should_exit = True
