@@ -187,6 +187,7 @@ def _redact(url: str) -> str:
 @options.litellm_version
 @options.claude_code_version
 @options.manifest
+@options.gateway_profile
 @options.strict_fidelity
 @options.emulator_fault
 def cell(feature, provider, manifest_path, **selection) -> int:
@@ -208,6 +209,50 @@ def cell(feature, provider, manifest_path, **selection) -> int:
         shutdown_all()
     print(result.model_dump_json(indent=2, exclude_none=True))
     return 0 if result.status.value in ("pass", "not_applicable") else 1
+
+
+@cli.command("gateway-config", short_help="Print the gateway config a cell uses for one provider column.")
+@click.option("--provider", "provider_id", required=True, metavar="ID", help="A provider column id from the manifest.")
+@options.litellm_version
+@options.gateway_profile
+@options.manifest
+def gateway_config(provider_id, litellm_version, gateway_profile, manifest_path) -> int:
+    """Print, as YAML, the exact LiteLLM proxy config a cell of provider column ID runs with: its model_list entries
+    (emulated, or real when that column's credentials are set), the gateway profile's settings and the harness
+    settings on top. Secrets (the emulator's keys, real credentials) are masked as ***; `os.environ/...` references
+    stay as they are. Exit codes: 0 printed, 2 refused (an unknown provider or profile, a bad version pin)."""
+    import tempfile
+
+    from ccmatrix.manifest import parse_manifest
+    from ccmatrix.settings import get_settings
+    from providers import registry
+    from worker.proxy_config import build_config, masked, to_yaml
+    from worker.sandbox import SERVICE_PORTS
+
+    plan = options.plan_or_refuse(manifest_path, providers=[provider_id], litellm_version=litellm_version,
+                                  gateway_profile=gateway_profile)
+    settings = get_settings()
+    manifest = parse_manifest(plan.manifest, "run manifest")
+    column = manifest.provider(provider_id)
+    real = column.route in registry.real_ids(settings)
+    emulator_url = f"http://127.0.0.1:{SERVICE_PORTS['emulator']}"  # the emulator inside a worker's sandbox
+    profile = plan.gateway_profile["name"]
+    with tempfile.TemporaryDirectory(prefix="ccmatrix-gateway-config-") as tmp:
+        secrets_dir = Path(tmp) / "emulator"
+        config = build_config(manifest, settings, emulator_url, secrets_dir, [provider_id], real=real,
+                              profile=profile)
+        text = to_yaml(masked(config, registry.secret_values(settings))).replace(str(secrets_dir), "$RUN_DIR/emulator")
+    upstream = ("the real provider (credentials from the settings)" if real
+                else f"the emulator, inside a worker's sandbox ({emulator_url})")
+    lines = [f"# The LiteLLM proxy config a ccmatrix cell uses for the {provider_id} column ({column.name}).",
+             f"# LiteLLM {plan.litellm_version}; gateway profile {profile!r}; upstream: {upstream}.",
+             "# Secrets are masked as ***. The master key is per boot, in the proxy's environment (LITELLM_MASTER_KEY).",
+             *(["# $RUN_DIR: the worker process's run directory (.cache/run/<host>-<pid>-emulated)."]
+               if "$RUN_DIR" in text else []),
+             "# Harness settings, applied on top of every profile (the run report lists them as report.harness):",
+             *(f"#   {h['setting']}: {json.dumps(h['value'])} — {' '.join(h['reason'].split())}" for h in plan.harness)]
+    click.echo("\n".join(lines) + "\n" + text, nl=False)
+    return 0
 
 
 @cli.command("emulator", short_help="Serve the five provider dialects on one port.")

@@ -28,6 +28,9 @@ class CellJob(BaseModel):
     scenario: dict[str, Any] = Field(default_factory=dict)  # emulator scenario overrides (tests, debugging)
     proxy_params: dict[str, Any] = Field(default_factory=dict)  # extra litellm_params for every route (experiments)
     strict_fidelity: bool = False
+    # The gateway profile (gateway_profiles/litellm.yaml) the proxy runs with; None: the worker's
+    # CCMATRIX_GATEWAY_PROFILE (the producer always names one).
+    gateway_profile: str | None = None
 
     @property
     def task_id(self) -> str:
@@ -39,6 +42,7 @@ class CellOutcome(CellResult):
     litellm_version: str | None = None
     claude_code_version: str | None = None
     upstream: str | None = None  # "emulator" | "real": how this cell's provider column ran
+    gateway_profile: dict[str, Any] | None = None  # {name, settings}: the gateway profile the proxy ran with
 
     @classmethod
     def from_tiers(cls, feature: str, provider: str, tiers: dict[str, TierResult], **kw: Any) -> "CellOutcome":

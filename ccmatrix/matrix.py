@@ -44,6 +44,15 @@ class ProviderDetail(BaseModel):
     name: str
 
 
+class GatewayProfileRecord(BaseModel):
+    """The gateway profile the run's proxy ran with (gateway_profiles/litellm.yaml): its name and its own settings
+    (the harness settings applied on top of every profile are in report.harness)."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str
+    settings: dict[str, Any] = Field(default_factory=dict)
+
+
 class FeatureRow(BaseModel):
     model_config = ConfigDict(extra="forbid")
     id: str
@@ -63,6 +72,8 @@ class Matrix(BaseModel):
     # Added in v1 without a version bump: optional for older documents, always written by build_matrix.
     providers_detail: dict[str, ProviderDetail] = Field(default_factory=dict)
     tiers: list[str] = Field(default_factory=list)
+    # Added in v1 without a version bump: optional for older documents, written by build_matrix when known.
+    gateway_profile: GatewayProfileRecord | None = None
     features: list[FeatureRow]
     report: dict[str, Any] = Field(default_factory=dict)
 
@@ -82,9 +93,11 @@ def build_matrix(
     generated_at: datetime | None = None,
     report: dict[str, Any] | None = None,
     upstreams: dict[str, str] | None = None,
+    gateway_profile: dict[str, Any] | None = None,
 ) -> Matrix:
     """The matrix of a finished run; `upstreams` ({provider: emulator|real|mixed|unknown}) is what the callback
-    derived with `column_upstreams` (derived here from the cells' `upstream` when not given)."""
+    derived with `column_upstreams` (derived here from the cells' `upstream` when not given); `gateway_profile`
+    ({name, settings}) likewise from `run_gateway_profile` (derived here from the cells when not given)."""
     by_key = {(c.feature, c.provider): c for c in cells}
     expected = {(f, p) for f in selection.features for p in selection.providers}
     missing = sorted(expected - set(by_key))
@@ -107,6 +120,8 @@ def build_matrix(
         rows.append(FeatureRow(id=feature.id, name=feature.name, providers=row))
     if upstreams is None:
         upstreams, _ = column_upstreams(cells, selection.providers)
+    if gateway_profile is None:
+        gateway_profile, _ = run_gateway_profile(cells)
     names = {p: manifest.provider(p).name for p in selection.providers}
     return Matrix(
         generated_at=generated_at or datetime.now(timezone.utc),
@@ -118,6 +133,7 @@ def build_matrix(
         providers_detail={p: ProviderDetail(upstream=upstreams.get(p, "unknown"), name=names[p])
                           for p in selection.providers},
         tiers=list(selection.tiers),
+        gateway_profile=GatewayProfileRecord(**gateway_profile) if gateway_profile else None,
         features=rows,
         report=report or {},
     )
@@ -157,6 +173,31 @@ def column_upstreams(cells: Iterable[CellResult], providers: Iterable[str]) -> t
         else:
             upstreams[provider] = "unknown"  # no cell at all: build_matrix refuses such a matrix anyway
     return upstreams, problems
+
+
+def run_gateway_profile(cells: Iterable[CellResult], requested: dict[str, Any] | None = None
+                        ) -> tuple[dict[str, Any] | None, list[str]]:
+    """The gateway profile ({name, settings}) the run's cells say their proxy ran with, and the problems found.
+
+    Every cell should report the same one, the one the run asked for (`requested`, from the plan). Cells that
+    disagree, cells that did not say (a worker older than the field) and a profile other than the requested one
+    are named in the problems (for report.problems); the most common report wins, else the requested profile.
+    """
+    cells = list(cells)
+    said = Counter(json.dumps(c.gateway_profile, sort_keys=True) for c in cells
+                   if getattr(c, "gateway_profile", None))
+    silent = sum(1 for c in cells if not getattr(c, "gateway_profile", None))
+    problems: list[str] = []
+    if len(said) > 1:
+        names = Counter(json.loads(k)["name"] for k in said.elements())
+        problems.append(f"cells ran with different gateway profiles: {dict(sorted(names.items()))}")
+    if silent and cells and (said or requested):
+        problems.append(f"{silent} of {len(cells)} cell(s) did not report their gateway profile")
+    profile = json.loads(said.most_common(1)[0][0]) if said else requested
+    if profile and requested and profile != requested:
+        problems.append(f"gateway profile: requested {requested.get('name')!r} {requested.get('settings')}, "
+                        f"the workers ran {profile.get('name')!r} {profile.get('settings')}")
+    return profile, problems
 
 
 def cause_report(cells: Iterable[CellResult]) -> dict[str, Any]:

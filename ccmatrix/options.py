@@ -67,6 +67,10 @@ strict_fidelity = click.option("--strict-fidelity", is_flag=True,
 emulator_fault = click.option("--emulator-fault", "faults", multiple=True, callback=_faults, metavar="JSON",
                               help="An emulator fault for every job, as a JSON object, e.g. "
                                    "'{\"provider\": \"<id>\", \"status\": 500}'. Repeatable.")
+gateway_profile = click.option("--gateway-profile", default=None, metavar="NAME",
+                                help="The gateway's settings, by profile name from gateway_profiles/litellm.yaml "
+                                     "(`recommended`: what LiteLLM's own Claude Code suite runs with; `defaults`: "
+                                     "nothing set). Default: $CCMATRIX_GATEWAY_PROFILE.")
 fail_on_regression = click.option("--fail-on-regression", is_flag=True,
                                   help="Exit 4 when the published run regressed: a cell went green→red or a new "
                                        "error appeared (for CronJobs and CI).")
@@ -75,7 +79,7 @@ timeout = click.option("--timeout", type=float, default=None, metavar="SECONDS",
 
 #: What a run is: its cells, versions, manifest and judging. The keyword names are RunOptions' fields + manifest_path.
 run_selection = _compose(features, providers, tiers, litellm_version, claude_code_version, offline, manifest,
-                         strict_fidelity, emulator_fault)
+                         gateway_profile, strict_fidelity, emulator_fault)
 #: How a command that waits for a run ends: exit code and patience.
 run_following = _compose(fail_on_regression, timeout)
 

@@ -8,7 +8,7 @@ from typing import Any
 from ccmatrix.celery_app import app
 from ccmatrix.contract import FINISH_RUN_TASK, CellOutcome
 from ccmatrix.manifest import parse_manifest
-from ccmatrix.matrix import IncompleteMatrix, build_matrix, cause_report, column_upstreams
+from ccmatrix.matrix import IncompleteMatrix, build_matrix, cause_report, column_upstreams, run_gateway_profile
 from ccmatrix.settings import get_settings
 
 log = logging.getLogger("ccmatrix.producer")
@@ -44,8 +44,11 @@ def finish(results: list[Any], run: dict[str, Any]) -> dict[str, Any]:
     claude_version, p2 = _pick_version(cells, "claude_code_version", run["claude_code_version"])
     counts = Counter(c.status.value for c in cells)
     upstreams, p3 = column_upstreams(cells, selection.providers)
+    gateway_profile, p4 = run_gateway_profile(cells, run.get("gateway_profile"))
     # causes: non-pass tiers by who is to blame; emulator_gaps: tiers the emulator could not judge (always present)
-    report = {"counts": dict(counts), "problems": p1 + p2 + p3, **cause_report(cells)}
+    report = {"counts": dict(counts), "problems": p1 + p2 + p3 + p4, **cause_report(cells)}
+    # harness: the test harness's own gateway settings, on top of every profile, each with its reason
+    report["harness"] = run["harness"] if run.get("harness") is not None else harness_settings()
     if run.get("versions"):
         report["versions"] = run["versions"]  # how `latest` (or a pin) became the versions under test
     fidelity = fidelity_report(cells, selection.providers)
@@ -53,7 +56,8 @@ def finish(results: list[Any], run: dict[str, Any]) -> dict[str, Any]:
         report["fidelity"] = fidelity
     try:
         matrix = build_matrix(manifest, selection, cells, run_id=run["run_id"], litellm_version=litellm_version,
-                              claude_code_version=claude_version, report=report, upstreams=upstreams)
+                              claude_code_version=claude_version, report=report, upstreams=upstreams,
+                              gateway_profile=gateway_profile)
     except IncompleteMatrix as error:
         summary["reason"] = f"partial matrix, nothing published: {error}"
         return summary
@@ -68,6 +72,16 @@ def finish(results: list[Any], run: dict[str, Any]) -> dict[str, Any]:
                    claude_code_version=claude_version,
                    regression=getattr(regression, "status", None) if regression is not None else None)
     return summary
+
+
+def harness_settings() -> list[dict[str, Any]]:
+    """The harness settings from this host's profiles file (for a plan made before the plan carried them)."""
+    from ccmatrix.gateway_profiles import GatewayProfileError, load_profiles
+
+    try:
+        return load_profiles().harness_report()
+    except GatewayProfileError as error:
+        return [{"setting": "?", "value": None, "reason": f"the profiles file could not be read: {error}"}]
 
 
 def fidelity_report(cells: list[CellOutcome], providers: list[str]) -> dict[str, Any] | None:

@@ -20,6 +20,7 @@ class RunOptions(BaseModel):
     faults: list[dict[str, Any]] = Field(default_factory=list)
     strict_fidelity: bool = False
     offline: bool = False  # `latest` from the last resolution instead of asking the registries
+    gateway_profile: str | None = None  # a profile of gateway_profiles/litellm.yaml; None: CCMATRIX_GATEWAY_PROFILE
 
 
 class RunPlan(BaseModel):
@@ -32,6 +33,8 @@ class RunPlan(BaseModel):
     jobs: list[CellJob]
     strict_fidelity: bool = False
     versions: dict[str, Any] = Field(default_factory=dict)  # how each version was chosen (ccmatrix.resolve)
+    gateway_profile: dict[str, Any] | None = None  # {name, settings}: the gateway profile every job runs with
+    harness: list[dict[str, Any]] = Field(default_factory=list)  # [{setting, value, reason}] on top of the profile
 
 
 def new_run_id() -> str:
@@ -42,6 +45,7 @@ def plan_run(options: RunOptions, manifest: Manifest | None = None, manifest_pat
     """Raises ManifestError (with the field named) before anything is enqueued."""
     manifest = manifest or load_manifest(manifest_path)
     selection = manifest.select(options.features, options.providers, options.tiers)
+    profiles, profile = gateway_profile(options.gateway_profile)  # an unknown name: GatewayProfileError (ValueError)
     litellm_version = options.litellm_version or manifest.litellm_version
     claude_code_version = options.claude_code_version or manifest.claude_code_version
     versions = resolve_versions(litellm_version, claude_code_version, offline=options.offline)
@@ -58,7 +62,7 @@ def plan_run(options: RunOptions, manifest: Manifest | None = None, manifest_pat
     jobs = [
         CellJob(run_id=run_id, feature=f, provider=p, tiers=selection.tiers, litellm_version=litellm_version,
                 claude_code_version=claude_code_version, manifest=manifest_data, faults=options.faults,
-                strict_fidelity=options.strict_fidelity)
+                strict_fidelity=options.strict_fidelity, gateway_profile=profile.name)
         for f in selection.features
         for p in selection.providers
     ]
@@ -69,7 +73,17 @@ def plan_run(options: RunOptions, manifest: Manifest | None = None, manifest_pat
         jobs.sort(key=lambda j: -cost.get((j.feature, j.provider), unknown))
     return RunPlan(run_id=run_id, created_at=datetime.now(timezone.utc), litellm_version=litellm_version,
                    claude_code_version=claude_code_version, selection=selection, manifest=manifest_data, jobs=jobs,
-                   strict_fidelity=options.strict_fidelity, versions=versions)
+                   strict_fidelity=options.strict_fidelity, versions=versions, gateway_profile=profile.record(),
+                   harness=profiles.harness_report())
+
+
+def gateway_profile(name: str | None = None):
+    """(all profiles, the one a run uses): `name`, else the setting CCMATRIX_GATEWAY_PROFILE. An unknown name raises
+    GatewayProfileError (a ValueError naming the known ones), before anything is enqueued."""
+    from ccmatrix.gateway_profiles import default_profile_name, load_profiles
+
+    profiles = load_profiles()
+    return profiles, profiles.get(name or default_profile_name())
 
 
 def resolve_versions(litellm: str, claude_code: str, offline: bool = False) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from pathlib import Path
 from celery.exceptions import SoftTimeLimitExceeded
 
 from ccmatrix.contract import CellJob, CellOutcome
+from ccmatrix.gateway_profiles import GatewayProfileError, load_profiles
 from ccmatrix.manifest import parse_manifest
 from ccmatrix.outcomes import TierResult
 from ccmatrix.provision import ProvisionError, claude_version_of, ensure_claude, ensure_litellm, litellm_installed_version
@@ -28,7 +29,7 @@ from worker.runtimes import ProxyBootError
 from worker.sandbox import SandboxError
 from worker.tier import CellSetup, run_tier
 
-__all__ = ["CellJob", "CellOutcome", "run_cell", "time_limit_outcome", "upstream_of"]
+__all__ = ["CellJob", "CellOutcome", "gateway_profile_of", "run_cell", "time_limit_outcome", "upstream_of"]
 
 log = logging.getLogger("ccmatrix.worker")
 
@@ -56,6 +57,8 @@ def run_cell(job: CellJob, settings: Settings | None = None) -> CellOutcome:
         result.error = f"worker crashed: {reason}"[:1500] + "\n" + traceback.format_exc(limit=3)[-800:]
     if result.upstream is None:
         result.upstream = upstream_of(job, settings)
+    if result.gateway_profile is None:
+        result.gateway_profile = gateway_profile_of(job, settings)
     result.duration_ms = int((time.monotonic() - started) * 1000)
     return result
 
@@ -67,7 +70,8 @@ def time_limit_outcome(job: CellJob, settings: Settings | None = None,
     reason = (f"time limit: the job did not finish within its {settings.job_time_limit_s} s limit "
               f"(this tier never completed)")
     tiers = {t: (done or {}).get(t) or TierResult.errored(reason) for t in job.tiers}
-    return CellOutcome.from_tiers(job.feature, job.provider, tiers, upstream=upstream_of(job, settings))
+    return CellOutcome.from_tiers(job.feature, job.provider, tiers, upstream=upstream_of(job, settings),
+                                  gateway_profile=gateway_profile_of(job, settings))
 
 
 def upstream_of(job: CellJob, settings: Settings) -> str | None:
@@ -79,6 +83,15 @@ def upstream_of(job: CellJob, settings: Settings) -> str | None:
     return "real" if route in settings.real_providers() else "emulator"
 
 
+def gateway_profile_of(job: CellJob, settings: Settings) -> dict | None:
+    """The gateway profile the job's proxy runs with, as the matrix records it ({name, settings}); None when the
+    name is unknown here (the cell's tiers then say so)."""
+    try:
+        return load_profiles().get(job.gateway_profile or settings.gateway_profile).record()
+    except GatewayProfileError:
+        return None
+
+
 def _run_cell(job: CellJob, settings: Settings, tiers: dict[str, TierResult]) -> CellOutcome:
     from worker.environment import EnvironmentError_, environment_for
 
@@ -86,6 +99,7 @@ def _run_cell(job: CellJob, settings: Settings, tiers: dict[str, TierResult]) ->
     feature = manifest.feature(job.feature)
     provider = manifest.provider(job.provider)
     real = provider.route in settings.real_providers()
+    profile = job.gateway_profile or settings.gateway_profile
     versions = {"litellm_version": None, "claude_code_version": None, "upstream": "real" if real else "emulator"}
 
     def finish(tiers: dict[str, TierResult]) -> CellOutcome:
@@ -116,13 +130,13 @@ def _run_cell(job: CellJob, settings: Settings, tiers: dict[str, TierResult]) ->
         venv = ensure_litellm(settings.cache_dir, job.litellm_version)
         versions["litellm_version"] = litellm_installed_version(venv)
         env = environment_for(settings, real)
-        proxy = env.proxy(manifest, job.litellm_version, job.proxy_params)
-    except (ProvisionError, ProxyBootError, SandboxError, EnvironmentError_) as error:
+        proxy = env.proxy(manifest, job.litellm_version, job.proxy_params, profile=profile)
+    except (ProvisionError, ProxyBootError, SandboxError, EnvironmentError_, GatewayProfileError) as error:
         reason = f"{type(error).__name__}: {error}"[:1500]
         return finish({**tiers, **{t: TierResult.errored(reason) for t in runnable}})
 
     setup = CellSetup(job=job, settings=settings, manifest=manifest, feature=feature, provider=provider, check=check,
-                      env=env, proxy=proxy, claude=claude, real=real,
+                      env=env, proxy=proxy, claude=claude, real=real, gateway_profile=profile,
                       limiter=limiter_from_settings(settings, emulated=not real))
     for tier in runnable:
         tiers[tier] = retry_transient(lambda attempt, tier=tier: run_tier(setup, tier, attempt),

@@ -118,10 +118,11 @@ class JobEnvironment:
                 pass
 
     # --- per job ---------------------------------------------------------------------------------
-    def proxy(self, manifest: Manifest, litellm_version: str, extra_params: dict | None = None) -> RunningProxy:
+    def proxy(self, manifest: Manifest, litellm_version: str, extra_params: dict | None = None,
+              profile: str | None = None) -> RunningProxy:
         self.ensure_started()
         config = build_config(manifest, self.settings, self.sandbox.url("emulator"), self.root / "emulator",
-                              real=self.real)
+                              real=self.real, profile=profile)
         for entry in config["model_list"]:
             entry["litellm_params"].update(extra_params or {})
         path, digest = write_config(config, self.root / "proxy")

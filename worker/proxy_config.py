@@ -2,7 +2,8 @@
 
 Each entry comes from the provider's own package (`providers/<id>/gateway.py`). Emulated columns point at the
 sandbox's emulator; a column with real credentials in the settings points at the real provider (no api_base)
-with those credentials.
+with those credentials. The settings sections come from the gateway profile the run asked for, with the test
+harness's own settings on top (ccmatrix/gateway_profiles.py, gateway_profiles/litellm.yaml).
 """
 from __future__ import annotations
 
@@ -25,8 +26,10 @@ def build_config(
     providers: list[str] | None = None,
     *,
     real: bool = False,
+    profile: str | None = None,
 ) -> dict[str, Any]:
-    """The config for the emulated columns (real=False) or for the columns with real credentials (real=True)."""
+    """The config for the emulated columns (real=False) or for the columns with real credentials (real=True), with
+    gateway profile `profile` (None: the setting CCMATRIX_GATEWAY_PROFILE) and the harness settings on top."""
     real_routes = registry.real_ids(settings)
     entries = []
     for provider in manifest.providers:
@@ -40,18 +43,14 @@ def build_config(
             params = upstream.gateway_entry(provider.models[tier], None if is_real else emulator_url, settings,
                                             secrets_dir)
             entries.append({"model_name": alias_for(tier_model, provider.id), "litellm_params": params})
-    return {
-        "model_list": entries,
-        "litellm_settings": {"num_retries": 0, "request_timeout": 120, "drop_params": False},
-        # One tier run must not be judged by the previous one: no deployment cool-down after a 401/404/429.
-        "router_settings": {"disable_cooldowns": True},
-        "general_settings": {},
-    }
+    from ccmatrix.gateway_profiles import load_profiles
+
+    return load_profiles().apply({"model_list": entries}, profile or settings.gateway_profile)
 
 
 def write_config(config: dict[str, Any], directory: Path) -> tuple[Path, str]:
     """Write the config (0600, it may hold credentials) and return (path, content hash)."""
-    text = yaml.safe_dump(config, sort_keys=True)
+    text = to_yaml(config)
     digest = hashlib.sha256(text.encode()).hexdigest()[:16]
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / f"litellm-{digest}.yaml"
@@ -61,6 +60,42 @@ def write_config(config: dict[str, Any], directory: Path) -> tuple[Path, str]:
         tmp.write_text(text)
         tmp.replace(path)
     return path, digest
+
+
+SECRET_PARAM_WORDS = ("key", "secret", "token", "password")
+MASK = "***"
+
+
+def masked(config: dict[str, Any], secrets: tuple[str, ...] | list[str] = ()) -> dict[str, Any]:
+    """A copy of `config` safe to show: every litellm_param whose name says it holds a secret (…key…, …secret…,
+    …token…, …password…) and every value equal to one of `secrets` becomes "***"; `os.environ/…` references stay
+    (they name a variable, not its value). Nothing else changes (api_base, regions, paths stay as they are)."""
+    known = {s for s in secrets if s}
+
+    def secret_name(name: str) -> bool:
+        return any(word in name.lower() for word in SECRET_PARAM_WORDS)
+
+    def walk(value: Any, name: str = "") -> Any:
+        if isinstance(value, dict):
+            return {k: walk(v, str(k)) for k, v in value.items()}
+        if isinstance(value, list):
+            return [walk(v, name) for v in value]
+        if isinstance(value, str):
+            if value.startswith("os.environ/"):
+                return value
+            if value in known or (secret_name(name) and value):
+                return MASK
+            for secret in known:
+                if secret in value:
+                    value = value.replace(secret, MASK)
+        return value
+
+    return walk(config)
+
+
+def to_yaml(config: dict[str, Any]) -> str:
+    """The config as the gateway reads it (the same dump write_config writes)."""
+    return yaml.safe_dump(config, sort_keys=True)
 
 
 def describe(config: dict[str, Any]) -> str:

@@ -38,6 +38,7 @@ class CellSetup:
     claude: Path
     real: bool
     limiter: Any  # worker.rate_limit.RateLimiter
+    gateway_profile: str | None = None  # the gateway profile the proxy runs with (named in each tier's evidence)
 
 
 def run_tier(setup: CellSetup, tier: str, attempt: int = 1) -> TierResult:
@@ -60,8 +61,11 @@ def run_tier(setup: CellSetup, tier: str, attempt: int = 1) -> TierResult:
             direct_prefix=f"/_job/{job_id}" if env.fidelity else "",
             client_reader=lambda j=job_id: env.client_captures(j), decisive=tuple(check.decisive),
             secrets=(proxy.master_key, *registry.secret_values(settings)),  # masked in evidence
+            client_env=registry.get(provider.route).client_env(env.client_url(proxy.url, job_id), proxy.master_key),
         )
         outcome = ctx.finalize(check.run(ctx))
+        if outcome.evidence is not None and setup.gateway_profile:
+            outcome.evidence.extra["gateway_profile"] = setup.gateway_profile
         if outcome.evidence is not None and ctx.cli_runs:
             outcome.evidence.extra["cli_cpu_s"] = round(sum(r.cpu_s for r in ctx.cli_runs), 3)
             outcome.evidence.extra["cli_ms"] = sum(r.duration_ms for r in ctx.cli_runs)

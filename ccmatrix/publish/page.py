@@ -63,9 +63,11 @@ def plain_table(document: dict[str, Any]) -> str:
                 tip = f"Cause: {cause.replace('emulator_gap', 'emulator gap')}\n{tip}"
             cells.append(f'<td title="{esc(str(tip))}">{ICONS.get(status, "?")} {esc(status)}</td>')
         rows.append(f"<tr><th>{esc(str(feature.get('name') or feature.get('id')))}</th>{''.join(cells)}</tr>")
+    profile = document.get("gateway_profile") or {}
+    shown = f" · gateway profile {esc(str(profile['name']))}" if isinstance(profile, dict) and profile.get("name") else ""
     return (
         f"<p>LiteLLM {esc(str(document.get('litellm_version')))} · Claude Code "
-        f"{esc(str(document.get('claude_code_version')))} · generated {esc(str(document.get('generated_at')))}</p>"
+        f"{esc(str(document.get('claude_code_version')))}{shown} · generated {esc(str(document.get('generated_at')))}</p>"
         f"<table border=\"1\"><thead><tr><th>Feature</th>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
     )
 

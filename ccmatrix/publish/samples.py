@@ -75,9 +75,11 @@ def matrix(
     providers: list[str] | None = None,
     upstreams: dict[str, str] | None = None,
     report: dict | None = None,
+    gateway_profile: dict | None = None,
 ) -> Matrix:
     """`upstreams` ({provider: emulator|real|mixed|unknown}) defaults to REAL's columns real, the rest emulated;
-    `report` defaults to the run report the chord callback would write for these cells."""
+    `report` defaults to the run report the chord callback would write for these cells; `gateway_profile`
+    ({name, settings}) is left out unless given (as in documents older than the field)."""
     if cells is None:
         cells = every_status_cells()
     providers = providers or sorted({p for row in cells.values() for p in row}, key=_provider_order)
@@ -94,6 +96,7 @@ def matrix(
         providers_detail={p: ProviderDetail(upstream=upstreams.get(p, "real" if p in REAL else "emulator"),
                                             name=NAMES.get(p, p)) for p in providers},
         tiers=TIERS,
+        gateway_profile=gateway_profile,
         features=[
             FeatureRow(id=fid, name=fid.replace("_", " ").capitalize(), providers=row) for fid, row in cells.items()
         ],

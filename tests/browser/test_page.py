@@ -96,12 +96,24 @@ def test_detail_view_shows_tiers_evidence_and_fidelity(open_page, screenshot_dir
     assert "egress blocked" in page.locator("[data-testid=evidence-haiku]").inner_text()
 
 
+RECOMMENDED = {"name": "recommended", "settings": {"general_settings": {"forward_client_headers_to_llm_api": True},
+                                                  "litellm_settings": {"drop_params": True, "modify_params": True}}}
+
+
 def test_banner_relative_time_when_recent(open_page, screenshot_dir):
     m = matrix(generated_at=datetime.now(timezone.utc) - timedelta(minutes=5), litellm_version="1.106.2",
-               claude_code_version="2.1.197")
+               claude_code_version="2.1.197", gateway_profile=RECOMMENDED)
     page, _ = open_page(page_for(m))
     assert page.locator("[data-testid=litellm-version]").inner_text() == "1.106.2"
     assert page.locator("[data-testid=claude-code-version]").inner_text() == "2.1.197"
+    # the gateway profile sits next to the versions, with its settings
+    assert page.locator("[data-testid=gateway-profile]").inner_text() == "recommended"
+    settings = page.locator("[data-testid=gateway-settings]").inner_text()
+    assert settings == "(forward_client_headers_to_llm_api, drop_params, modify_params)", settings
+    title = page.locator("[data-testid=gateway-profile]").locator("..").get_attribute("title")
+    assert "litellm_settings.drop_params: true" in title and "general_settings.forward_client_headers_to_llm_api" in title
+    banner = page.locator("[data-testid=banner]").inner_text()
+    assert banner.index("2.1.197") < banner.index("Gateway profile recommended") < banner.index("Last updated")
     updated = page.locator("[data-testid=updated]")
     assert updated.get_attribute("data-mode") == "relative"
     assert updated.inner_text() == "5 minutes ago"
@@ -113,8 +125,11 @@ def test_banner_relative_time_when_recent(open_page, screenshot_dir):
     [("America/New_York", "07:00 AM", "EST"), ("Asia/Tokyo", "09:00 PM", "GMT+9")],
 )
 def test_banner_absolute_time_in_viewer_zone_when_old(open_page, screenshot_dir, zone, clock, label):
-    m = matrix(generated_at=datetime(2024, 1, 15, 12, 0, tzinfo=timezone.utc))
+    m = matrix(generated_at=datetime(2024, 1, 15, 12, 0, tzinfo=timezone.utc),
+               gateway_profile={"name": "defaults", "settings": {}})
     page, _ = open_page(page_for(m), timezone_id=zone)
+    assert page.locator("[data-testid=gateway-profile]").inner_text() == "defaults"
+    assert page.locator("[data-testid=gateway-settings]").inner_text() == "(nothing set)"
     updated = page.locator("[data-testid=updated]")
     assert updated.get_attribute("data-mode") == "absolute"
     text = updated.inner_text()
@@ -199,6 +214,10 @@ def test_without_javascript_a_plain_table_is_shown(browser, tmp_path, screenshot
         page.goto(path.as_uri())
         text = page.locator("body").inner_text()
         assert "✗ fail" in text and "⚠ error" in text and "1.106.2" in text
+        assert "gateway profile" not in text  # a document without the field claims none
+        path.write_text(page_for(matrix(gateway_profile={"name": "recommended", "settings": {}})), encoding="utf-8")
+        page.goto(path.as_uri())
+        assert "gateway profile recommended" in page.locator("body").inner_text()
         page.screenshot(path=screenshot_dir / "11-noscript.png")
     finally:
         context.close()
@@ -329,6 +348,7 @@ def test_mixed_and_old_documents(open_page):
     page.wait_for_selector("[data-testid=matrix]")
     assert page.locator("[data-testid^=upstream-]").count() == 0
     assert page.locator("[data-testid^=legend-upstream-]").count() == 0
+    assert page.locator("[data-testid=gateway-profile]").count() == 0  # no gateway_profile field: no claim
     assert page.js_errors == []
 
 

@@ -24,7 +24,7 @@ from producer.enqueue import enqueue
 
 ROOT = Path(__file__).resolve().parents[3]
 SHARED = ["features", "providers", "tiers", "litellm_version", "claude_code_version", "offline", "manifest_path",
-          "strict_fidelity", "faults", "fail_on_regression", "timeout"]
+          "gateway_profile", "strict_fidelity", "faults", "fail_on_regression", "timeout"]
 FEATURE = "basic_messaging_non_streaming"
 
 
@@ -68,22 +68,26 @@ def test_run_and_enqueue_share_every_run_option_identically():
 def test_cell_and_provision_take_the_same_definitions():
     run = _params(cli.commands["run"])
     for command, expected in (("cell", {"tiers", "litellm_version", "claude_code_version", "manifest_path",
-                                        "strict_fidelity", "faults"}),
-                              ("provision", {"manifest_path", "litellm_version", "claude_code_version"})):
+                                        "gateway_profile", "strict_fidelity", "faults"}),
+                              ("provision", {"manifest_path", "litellm_version", "claude_code_version"}),
+                              ("gateway-config", {"litellm_version", "gateway_profile", "manifest_path"})):
         params = _params(cli.commands[command])
-        assert set(params) - {"feature", "provider"} == expected, command
+        assert set(params) - {"feature", "provider", "provider_id"} == expected, command
         for name in expected:
             assert _same(params[name], run[name]), (command, name)
 
 
 def test_every_documented_subcommand_is_there():
-    assert set(cli.commands) == {"run", "cell", "emulator", "provision", "resolve", "history", "diff", "publish"}
+    assert set(cli.commands) == {"run", "cell", "emulator", "provision", "resolve", "history", "diff", "publish",
+                                 "gateway-config"}
     readme = (ROOT / "README.md").read_text()
     for line in ("ccmatrix emulator --port 8080", "ccmatrix cell tool_use bedrock_converse --tiers sonnet",
-                 "ccmatrix provision", "ccmatrix resolve", "ccmatrix history", "ccmatrix diff RUN_A RUN_B"):
+                 "ccmatrix provision", "ccmatrix resolve", "ccmatrix history", "ccmatrix diff RUN_A RUN_B",
+                 "ccmatrix gateway-config --provider vertex_ai --gateway-profile recommended"):
         assert line in readme  # the README still documents what is tested below
     for argv in (["emulator", "--port", "8080"], ["cell", "tool_use", "bedrock_converse", "--tiers", "sonnet"],
                  ["provision"], ["resolve", "--offline"], ["history"], ["diff", "RUN_A", "RUN_B"],
+                 ["gateway-config", "--provider", "vertex_ai", "--gateway-profile", "recommended"],
                  ["run", "--providers", "a,b", "--features", "x", "--tiers", "haiku,sonnet", "--concurrency", "2"]):
         command = cli.commands[argv[0]]
         command.make_context(argv[0], argv[1:])  # parses, no usage error
@@ -101,7 +105,7 @@ def test_help_names_no_provider_and_lists_the_options():
         for provider in providers:
             assert provider not in text, (name, provider)
     for option in ("--features", "--providers", "--tiers", "--litellm-version", "--claude-code-version", "--manifest",
-                   "--strict-fidelity", "--emulator-fault", "--fail-on-regression", "--timeout"):
+                   "--strict-fidelity", "--emulator-fault", "--fail-on-regression", "--timeout", "--gateway-profile"):
         assert option in texts["run"] and option in texts["enqueue"]
     assert "--wait" in texts["enqueue"] and "--concurrency" in texts["run"]
     assert _invoke(cli, ["run", "-h"]).output == texts["run"]  # -h as well as --help
@@ -178,6 +182,24 @@ def test_unknown_names_are_refused_with_the_manifests_list(nothing_may_start):
     assert "litellm_version" in line
 
 
+def test_an_unknown_gateway_profile_is_refused_before_anything_is_enqueued(nothing_may_start, monkeypatch):
+    for command, args, kw in ((cli, ["run", "--gateway-profile", "nope"], {}),
+                              (enqueue, ["--gateway-profile", "nope", "--wait"], {"obj": _untouchable()}),
+                              (cli, ["cell", FEATURE, "azure", "--gateway-profile", "nope"], {}),
+                              (cli, ["gateway-config", "--provider", "azure", "--gateway-profile", "nope"], {})):
+        line = _one_line_refusal(_invoke(command, args, **kw))
+        assert line == "refused: unknown gateway profile 'nope'; known: defaults, recommended", line
+    # the setting's value is held to the same list
+    from ccmatrix.settings import get_settings
+
+    monkeypatch.setenv("CCMATRIX_GATEWAY_PROFILE", "nope")
+    get_settings.cache_clear()
+    try:
+        assert "unknown gateway profile 'nope'" in _one_line_refusal(_invoke(cli, ["run"]))
+    finally:
+        get_settings.cache_clear()
+
+
 def test_a_bad_fault_is_a_usage_error(nothing_may_start):
     for command, kw in ((cli, {}), (enqueue, {"obj": _untouchable()})):
         args = ["run"] if command is cli else []
@@ -195,7 +217,8 @@ def test_lists_are_comma_separated_or_repeated(monkeypatch):
 
     monkeypatch.setattr("producer.plan.plan_run", plan_run)
     args = ["--features", "a, b", "--features", "c", "--providers", "p", "--tiers", "haiku,,sonnet", "--manifest",
-            "m.yaml", "--strict-fidelity", "--emulator-fault", '{"status": 500}', "--emulator-fault", '{"status": 429}']
+            "m.yaml", "--strict-fidelity", "--emulator-fault", '{"status": 500}', "--emulator-fault", '{"status": 429}',
+            "--gateway-profile", "recommended"]
     assert _invoke(cli, ["run", *args]).exit_code == 2
     assert _invoke(enqueue, args, obj=_untouchable()).exit_code == 2
     assert _invoke(cli, ["run"]).exit_code == 2
@@ -203,7 +226,9 @@ def test_lists_are_comma_separated_or_repeated(monkeypatch):
     assert first == second and path_1 == path_2 == "m.yaml" and path_3 is None
     assert first.features == ["a", "b", "c"] and first.providers == ["p"] and first.tiers == ["haiku", "sonnet"]
     assert first.strict_fidelity is True and first.faults == [{"status": 500}, {"status": 429}]
+    assert first.gateway_profile == "recommended"
     assert empty.features is empty.providers is empty.tiers is None and empty.faults == []
+    assert empty.gateway_profile is None  # planning takes CCMATRIX_GATEWAY_PROFILE
 
 
 # --- the run path, with a fake local stack ---------------------------------------------------------------------------

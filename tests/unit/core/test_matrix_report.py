@@ -16,8 +16,9 @@ from ccmatrix.contract import CellOutcome
 GAP = "emulator gap: POST /model/m/converse (501): the emulator does not know 'output_config'"
 
 
-def outcome(feature, provider, tiers, upstream="emulator"):
-    return CellOutcome(**cell_from_tiers(feature, provider, tiers).model_dump(), upstream=upstream)
+def outcome(feature, provider, tiers, upstream="emulator", gateway_profile=None):
+    return CellOutcome(**cell_from_tiers(feature, provider, tiers).model_dump(), upstream=upstream,
+                       gateway_profile=gateway_profile)
 
 
 def passed():
@@ -159,8 +160,8 @@ def test_the_callback_publishes_providers_detail_causes_and_emulator_gaps(out_di
             tiers = {"haiku": TierResult.errored(GAP, cause="emulator_gap")}
         else:
             tiers = passed()
-        results.append(outcome(job.feature, job.provider, tiers,
-                               upstream="real" if job.provider == "anthropic" else "emulator").model_dump(mode="json"))
+        results.append(outcome(job.feature, job.provider, tiers, upstream="real" if job.provider == "anthropic"
+                               else "emulator", gateway_profile=plan.gateway_profile).model_dump(mode="json"))
     summary = callback.finish(results, run)
     assert summary["published"] is True, summary
     document = json.loads((out_dir / "compatibility-matrix.json").read_text())
