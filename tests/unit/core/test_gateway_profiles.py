@@ -128,13 +128,15 @@ def test_a_harness_value_wins_over_a_profiles(tmp_path):
 
 
 def test_the_default_profile_is_the_setting(settings, tmp_path, monkeypatch):
-    assert Settings().gateway_profile == "defaults"  # for now; the lead flips it to `recommended`
-    assert "drop_params" not in _config(settings, tmp_path)["litellm_settings"]
-    monkeypatch.setenv("CCMATRIX_GATEWAY_PROFILE", "recommended")
-    get_settings.cache_clear()
-    config = _config(get_settings(), tmp_path)
-    assert config["litellm_settings"]["drop_params"] is True
-    assert config["general_settings"] == LITELLM_SUITE["general_settings"]
+    default = Settings.model_fields["gateway_profile"].default  # one line in ccmatrix/settings.py picks it
+    assert default in load_profiles().names()
+    assert _config(settings, tmp_path) == _config(settings, tmp_path, default)
+    for name in load_profiles().names():
+        monkeypatch.setenv("CCMATRIX_GATEWAY_PROFILE", name)
+        get_settings.cache_clear()
+        assert _config(get_settings(), tmp_path) == _config(settings, tmp_path, name)
+    assert _config(settings, tmp_path, "recommended")["litellm_settings"]["drop_params"] is True
+    assert "drop_params" not in _config(settings, tmp_path, "defaults")["litellm_settings"]
 
 
 def test_the_profile_does_not_touch_the_model_list(settings, tmp_path):
@@ -152,7 +154,7 @@ def test_the_plan_names_the_profile_in_every_job_and_carries_the_harness(setting
     assert plan.gateway_profile == {"name": "recommended", "settings": LITELLM_SUITE}
     assert plan.harness == load_profiles().harness_report()
     assert {job.gateway_profile for job in plan_run(RunOptions(features=["basic_messaging_non_streaming"])).jobs} \
-        == {"defaults"}  # the setting's default
+        == {Settings.model_fields["gateway_profile"].default}  # the setting's default
     with pytest.raises(GatewayProfileError):
         plan_run(RunOptions(gateway_profile="nope"))
 
@@ -165,7 +167,8 @@ def test_the_worker_records_the_profile_it_ran_with(settings):
                   tiers=["haiku"], litellm_version="1", claude_code_version="2", manifest=manifest.model_dump(mode="json"),
                   gateway_profile="recommended")
     assert gateway_profile_of(job, settings) == {"name": "recommended", "settings": LITELLM_SUITE}
-    assert gateway_profile_of(job.model_copy(update={"gateway_profile": None}), settings)["name"] == "defaults"
+    assert gateway_profile_of(job.model_copy(update={"gateway_profile": None}), settings)["name"] == \
+        settings.gateway_profile
     assert gateway_profile_of(job.model_copy(update={"gateway_profile": "nope"}), settings) is None
     assert time_limit_outcome(job, settings).gateway_profile["name"] == "recommended"
     # an old job without the field still parses (the worker's setting applies)
