@@ -133,7 +133,9 @@ def build_matrix(
         providers_detail={p: ProviderDetail(upstream=upstreams.get(p, "unknown"), name=names[p])
                           for p in selection.providers},
         tiers=list(selection.tiers),
-        gateway_profile=GatewayProfileRecord(**gateway_profile) if gateway_profile else None,
+        gateway_profile=(GatewayProfileRecord(name=gateway_profile["name"],
+                                              settings=gateway_profile.get("settings") or {})
+                         if gateway_profile else None),
         features=rows,
         report=report or {},
     )
