@@ -74,7 +74,7 @@ def compare(
 
 def _compare_records(client_capture, upstream_capture, provider, tier, litellm_version, rules, expected_upstream_model):
     try:
-        u1 = decode_client(client_capture)
+        u1 = decode_client(client_capture, provider)
     except (DecodeError, ValueError, TypeError) as e:
         return [DiffRecord(path="request", kind="changed", before=None, after=None, status="unexpected",
                            rule="builtin.decode", reason=f"client request not decodable: {e}")]
@@ -90,9 +90,10 @@ def _compare_records(client_capture, upstream_capture, provider, tier, litellm_v
 # ----------------------------------------------------------------------------------------- pairing a CLI run
 
 
-def request_kind(capture: dict[str, Any], side: str) -> str | None:
+def request_kind(capture: dict[str, Any], side: str, provider: str | None = None) -> str | None:
     """'message' for a message-creating request, 'count_tokens', or None (HEAD /, token exchange, ...).
-    ``side`` is 'client' or a provider id."""
+    ``side`` is 'client' or a provider id; on the client side, ``provider`` (the column's package) says what its
+    client mode sends (the plain Messages API by default)."""
     method = str(capture.get("method") or "POST").upper()
     if method != "POST":
         return None
@@ -102,13 +103,15 @@ def request_kind(capture: dict[str, Any], side: str) -> str | None:
             return "message"
         return "count_tokens" if op == "count_tokens" else None
     path = split_path(capture)[0].rstrip("/")
-    return messages.request_kind(path) if side == "client" else registry.get(side).request_kind(path)
+    if side == "client":
+        return registry.get(provider).client_request_kind(path) if provider else messages.request_kind(path)
+    return registry.get(side).request_kind(path)
 
 
-def _shape(capture: dict[str, Any], side: str) -> tuple | None:
+def _shape(capture: dict[str, Any], side: str, provider: str | None = None) -> tuple | None:
     """What survives any translation of a request: how many messages and tools it carries."""
     try:
-        u = decode_client(capture) if side == "client" else decode(capture, side)
+        u = decode_client(capture, provider) if side == "client" else decode(capture, side)
     except Exception:
         return None
     return (len(u.messages), len(u.tools))
@@ -120,7 +123,7 @@ def _pair_turns(cm: list[dict], um: list[dict], provider: str) -> list[tuple[int
     on the other side is left unpaired instead of shifting every later pair."""
     if len(cm) == len(um):
         return [(i, i) for i in range(len(cm))]
-    cs = [_shape(c, "client") for c in cm]
+    cs = [_shape(c, "client", provider) for c in cm]
     us = [_shape(u, provider) for u in um]
     pairs: list[tuple[int | None, int | None]] = []
     i = j = 0
@@ -155,9 +158,9 @@ def compare_run(
     requests paired in order only when both sides have them; one result merged over turns, record paths prefixed
     ``turn[i].`` / ``count_tokens[i].``. A turn on one side only is a ``lost``/``added`` record ``turn[i]``."""
     notes: list[str] = []
-    cm = [c for c in client_captures if request_kind(c, "client") == "message"]
+    cm = [c for c in client_captures if request_kind(c, "client", provider) == "message"]
     um = [c for c in upstream_captures if request_kind(c, provider) == "message"]
-    cc = [c for c in client_captures if request_kind(c, "client") == "count_tokens"]
+    cc = [c for c in client_captures if request_kind(c, "client", provider) == "count_tokens"]
     uc = [c for c in upstream_captures if request_kind(c, provider) == "count_tokens"]
     records: list[DiffRecord] = []
 

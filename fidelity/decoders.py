@@ -17,9 +17,16 @@ from providers._wire.universal import UniversalRequest
 __all__ = ["DecodeError", "decode", "decode_client", "parse_body", "split_path"]
 
 
-def decode_client(capture: dict[str, Any]) -> UniversalRequest:
-    """What the client sent: the plain Messages API."""
-    return messages.decode_capture(capture, "client")
+def decode_client(capture: dict[str, Any], provider: str | None = None) -> UniversalRequest:
+    """What the client sent: the plain Messages API — or, given the column's provider package, what its client mode
+    sends (Provider.decode_client: the CLI in a provider's native mode speaks that provider's wire)."""
+    if provider is None:
+        return messages.decode_capture(capture, "client")
+    try:
+        package = registry.get(provider)
+    except registry.UnknownProvider as e:
+        raise DecodeError(str(e)) from None
+    return package.decode_client(capture)
 
 
 def decode(capture: dict[str, Any], provider: str) -> UniversalRequest:

@@ -2,8 +2,12 @@
 from __future__ import annotations
 
 import importlib
+import importlib.util
 from pathlib import Path
 from typing import Any, ClassVar
+
+# The CLI's default client mode: the Anthropic API at the gateway, with the gateway's key.
+ANTHROPIC_API_MODE = frozenset({"ANTHROPIC_BASE_URL", "ANTHROPIC_API_KEY"})
 
 
 class Provider:
@@ -41,6 +45,50 @@ class Provider:
     def gateway_entry(self, model: str, emulator_url: str | None, settings: Any, secrets_dir: Path) -> dict[str, Any]:
         """LiteLLM `litellm_params` for one deployment of `model` (emulator_url None = the real provider)."""
         return self.module("gateway").entry(model, emulator_url, settings, secrets_dir)
+
+    # --- the client: how the CLI reaches the gateway for this column (providers/<id>/client.py, optional) --
+    # Without a client.py the CLI speaks the Anthropic API to the gateway (ANTHROPIC_BASE_URL + the gateway's key);
+    # a package whose column drives the CLI in another mode (its native Bedrock or Vertex mode, at the gateway's
+    # pass-through route) declares it there: ENV_VARS (every variable it may set), env(gateway_url, gateway_key),
+    # and what the CLI then sends, decoded for fidelity's client side (decode, request_kind).
+    @property
+    def client_env_vars(self) -> frozenset[str]:
+        """The variables `client_env` may set: the CLI driver accepts these and refuses any other."""
+        client = self._client()
+        return frozenset(client.ENV_VARS) if client is not None else ANTHROPIC_API_MODE
+
+    def client_env(self, gateway_url: str, gateway_key: str) -> dict[str, str]:
+        """The CLI's environment for this column's client mode: where the gateway is (`gateway_url`, as the CLI
+        sees it) and the gateway's own key — never a provider credential (worker/driver.py refuses one)."""
+        client = self._client()
+        env = (client.env(gateway_url, gateway_key) if client is not None
+               else {"ANTHROPIC_BASE_URL": gateway_url, "ANTHROPIC_API_KEY": gateway_key})
+        undeclared = set(env) - self.client_env_vars
+        if undeclared:
+            raise ValueError(f"providers/{self.id}/client.py sets undeclared variables {sorted(undeclared)}")
+        return env
+
+    def decode_client(self, capture: dict[str, Any]):
+        """A request the CLI sent the gateway for this column (a recorder capture), as the universal request."""
+        client = self._client()
+        if client is not None:
+            return client.decode(capture)
+        from providers._wire import messages
+
+        return messages.decode_capture(capture, "client")
+
+    def client_request_kind(self, path: str) -> str | None:
+        """"message", "count_tokens" or None for a request the CLI sent the gateway in this column's mode."""
+        client = self._client()
+        if client is not None:
+            return client.request_kind(path)
+        from providers._wire import messages
+
+        return messages.request_kind(path)
+
+    def _client(self):
+        name = f"providers.{self.id}.client"
+        return importlib.import_module(name) if importlib.util.find_spec(name) is not None else None
 
     # --- what it receives, in the universal form (fidelity's upstream side) ------------------------------
     def decode(self, capture: dict[str, Any]):

@@ -8,7 +8,8 @@ from functools import lru_cache
 from providers.base import Provider
 
 # The order columns appear in by default (and in samples); a new package not listed here comes last.
-ORDER = ("anthropic", "bedrock_invoke", "bedrock_converse", "vertex_ai", "azure")
+ORDER = ("anthropic", "bedrock_invoke", "bedrock_converse", "vertex_ai", "azure", "bedrock_passthrough",
+         "vertex_passthrough")
 
 
 class UnknownProvider(KeyError):

@@ -38,6 +38,7 @@ class CheckContext:
     client_reader: Callable[[], list[dict]] = lambda: []  # what the CLI/direct requests got from the gateway
     decisive: tuple[str, ...] = ()  # the check's decisive assertions: a pass needs every one of them to have run
     secrets: tuple[str, ...] = ()  # values masked wherever evidence quotes the gateway
+    client_env: dict[str, str] | None = None  # the column's client mode (Provider.client_env); None = Anthropic API
     started: float = field(default_factory=time.time)
     cli_runs: list[CliRun] = field(default_factory=list)
     ran: list[str] = field(default_factory=list)  # decisive assertions that ran (and held)
@@ -50,7 +51,7 @@ class CheckContext:
         run = run_cli(self.claude_binary, prompt=prompt, model=self.model, base_url=self.proxy_url,
                       api_key=self.proxy_key, sandbox=self.sandbox, timeout_s=self.settings.cli_timeout_s,
                       max_retries=self.settings.cli_max_retries, args=args, env=env, stdin_data=stdin_data,
-                      files=files)
+                      files=files, client_env=self.client_env)
         self.cli_runs.append(run)
         self._captures = None
         return run

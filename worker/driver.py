@@ -1,6 +1,7 @@
 """Run the real Claude Code CLI headless against the proxy: allowlisted env, fresh HOME and cwd, hard timeout."""
 from __future__ import annotations
 
+import re
 import resource
 import shutil
 import subprocess
@@ -29,6 +30,29 @@ ALLOWED_EXTRA_ENV = {
     "CLAUDE_CODE_MAX_OUTPUT_TOKENS", "API_TIMEOUT_MS", "CLAUDE_CODE_MAX_RETRIES", "BASH_DEFAULT_TIMEOUT_MS",
 }
 
+# The client mode (where the gateway is, how the CLI talks to it): exactly the variables the provider packages
+# declare (providers/<id>/client.py ENV_VARS; the Anthropic API mode by default), and the only ones that may carry
+# a key are these two — holding the gateway's own key, nothing else. A declared variable named like a credential
+# (AWS_SECRET_ACCESS_KEY, GOOGLE_APPLICATION_CREDENTIALS, ...) stops the worker at import.
+GATEWAY_KEY_ENV = frozenset({"ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN"})
+CREDENTIAL_NAME = re.compile(r"KEY|SECRET|TOKEN|PASSWORD|CREDENTIAL|PROFILE", re.IGNORECASE)
+
+
+def _client_env_vars() -> frozenset[str]:
+    from providers import registry
+
+    declared = frozenset().union(*(p.client_env_vars for p in registry.all()))
+    credentials = sorted(v for v in declared if CREDENTIAL_NAME.search(v) and v not in GATEWAY_KEY_ENV)
+    if credentials:
+        raise RuntimeError(f"a provider package declares credential variables for the CLI: {credentials}")
+    overlap = sorted(declared & (ALLOWED_EXTRA_ENV | set(BASE_ENV)))
+    if overlap:
+        raise RuntimeError(f"a provider package declares variables the driver or a check sets: {overlap}")
+    return declared
+
+
+CLIENT_ENV = _client_env_vars()
+
 
 @dataclass
 class CliRun:
@@ -47,16 +71,25 @@ class CliRun:
 
 
 def build_env(base_url: str, api_key: str, home: Path, timeout_s: float, max_retries: int,
-              extra: dict[str, str] | None = None) -> dict[str, str]:
+              extra: dict[str, str] | None = None, client: dict[str, str] | None = None) -> dict[str, str]:
+    """The CLI's whole environment. `client` is the column's client mode (Provider.client_env); None = the Anthropic
+    API at `base_url`. Either way the only key in it is `api_key`, the proxy's per-boot master key."""
     extra = extra or {}
     refused = set(extra) - ALLOWED_EXTRA_ENV
     if refused:
         raise ValueError(f"environment variables not allowed for the CLI: {sorted(refused)}")
+    if client is None:
+        client = {"ANTHROPIC_BASE_URL": base_url, "ANTHROPIC_API_KEY": api_key}
+    refused = set(client) - CLIENT_ENV
+    if refused:
+        raise ValueError(f"client-mode variables not declared by any provider package: {sorted(refused)}")
+    wrong_key = sorted(name for name in set(client) & GATEWAY_KEY_ENV if client[name] != api_key)
+    if wrong_key:
+        raise ValueError(f"{wrong_key} must carry the gateway's key and nothing else")
     return {
         **BASE_ENV,
         "HOME": str(home),
-        "ANTHROPIC_BASE_URL": base_url,
-        "ANTHROPIC_API_KEY": api_key,  # the proxy's per-boot master key, never a provider credential
+        **client,
         "CLAUDE_CODE_MAX_RETRIES": str(max_retries),
         "API_TIMEOUT_MS": str(int(timeout_s * 1000)),
         **extra,
@@ -86,8 +119,10 @@ def run_cli(
     stdin_data: str | None = None,
     files: dict[str, bytes] | None = None,
     keep_dir: Path | None = None,
+    client_env: dict[str, str] | None = None,
 ) -> CliRun:
-    """Run the CLI once. A fresh HOME and cwd per run; stdin /dev/null unless stdin_data is given."""
+    """Run the CLI once. A fresh HOME and cwd per run; stdin /dev/null unless stdin_data is given. `client_env`: the
+    column's client mode (Provider.client_env), None = the Anthropic API at `base_url` with `api_key`."""
     workdir = Path(tempfile.mkdtemp(prefix="ccmatrix-cli-"))
     home, cwd = workdir / "home", workdir / "project"
     home.mkdir()
@@ -95,7 +130,7 @@ def run_cli(
     for name, data in (files or {}).items():
         (cwd / name).write_bytes(data)
     argv = build_argv(binary, prompt, model, args)
-    child_env = build_env(base_url, api_key, home, timeout_s, max_retries, env)
+    child_env = build_env(base_url, api_key, home, timeout_s, max_retries, env, client_env)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.monotonic()
     process = subprocess.Popen(
