@@ -34,7 +34,7 @@ class Settings(BaseSettings):
     # Worker runtime
     proxy_runtime: str = "process"  # how the gateway under test is booted (worker/runtimes): process
     # The gateway profile a run uses unless --gateway-profile says otherwise (gateway_profiles/litellm.yaml).
-    gateway_profile: str = "defaults"
+    gateway_profile: str = "recommended"  # what users run: LiteLLM's own Claude Code settings
     network_isolation: str = "auto"  # auto (on when root and unshare work) | on | off
     cli_timeout_s: float = 180.0
     # `--claude-code-version latest` = the newest final release published at least this many days ago.
