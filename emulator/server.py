@@ -1,8 +1,15 @@
 """The emulator app: every provider's dialect (found through the provider registry) and the control API on one
 port, routed by Starlette.
 
-    build_app(data_dir) -> ASGI app (in-process tests)
-    serve(host, port, data_dir)  (blocking; uvicorn)
+    build_app(data_dir, hosts=None) -> ASGI app (in-process tests)
+    serve(host, port, data_dir, https_port=None, tls_dir=None, hosts=None)  (blocking; uvicorn)
+
+Production-shaped routing: a request whose Host is one of the providers' real hostnames (`hosts`: hostname →
+provider ids, from each package's `hostnames(settings)`; by default the registry's) is routed among the routes of
+the providers reached at that host only — a Bedrock path sent to api.anthropic.com is not Bedrock: it is refused
+there, in Anthropic's shape. Any other Host (the plain-HTTP port at 127.0.0.1, the control API) sees every route.
+With `https_port`, the same app is also served over HTTPS with a certificate for those hostnames signed by a CA
+generated for this run (emulator/tls.py), written to `tls_dir`.
 
 Each provider package's dialect (providers/<id>/emulator.py) declares its routes; every request on them is
 captured under the current job and tagged with why it was answered (`tag`, the one place a cause is set). A path
@@ -13,6 +20,7 @@ refusal (405).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from functools import partial
 from pathlib import Path
@@ -58,22 +66,61 @@ def tag(rec: dict, cause: str, reason: str | None) -> None:
     rec["cause_reason"] = None if reason is None else " ".join(str(reason).split())[:1000]
 
 
+def default_hosts() -> dict[str, list[str]]:
+    """Hostname → provider ids, from every provider package's `hostnames(settings)`."""
+    from ccmatrix.settings import get_settings
+    from providers.base import host_map
+
+    return host_map(registry.all(), get_settings())
+
+
+def request_host(scope) -> str:
+    """The Host a request was sent to, lower-case, without a port ("" when absent)."""
+    for name, value in scope.get("headers", ()):
+        if name == b"host":
+            host = value.decode("latin-1").strip().lower()
+            return host if host.startswith("[") else host.rsplit(":", 1)[0]
+    return ""
+
+
 class EmulatorApp:
-    def __init__(self, data_dir: Path):
+    def __init__(self, data_dir: Path, hosts: dict[str, list[str]] | None = None):
         self.state = State(Path(data_dir))
         self.dialects: dict[str, Dialect] = {p.id: p.emulator() for p in registry.all()}
         routes = [MethodRoute("/", self.root, methods=["GET", "HEAD"], wrong_method=self.unrouted),
                   Mount("/_emulator", app=control.app(self.state))]
-        for dialect in self.dialects.values():
-            for op in dialect.routes:
-                routes.append(MethodRoute(op.path, partial(self.handle, dialect, op), methods=[op.method],
-                                          wrong_method=partial(self.wrong_method, dialect, op)))
+        for dialect in self._unique(self.dialects.values()):
+            routes += self._routes(dialect)
         self.router = Router(routes, redirect_slashes=False, default=self.not_found)
+        # one router per provider hostname, with the routes of the providers reached there only
+        self.hosts = {h.lower(): list(ids) for h, ids in (default_hosts() if hosts is None else hosts).items()}
+        self.host_routers: dict[str, Router] = {}
+        for host, ids in self.hosts.items():
+            served = self._unique(self.dialects[i] for i in ids if i in self.dialects)
+            if served:
+                self.host_routers[host] = Router([r for d in served for r in self._routes(d)], redirect_slashes=False,
+                                                 default=partial(self.not_found_at, host, served))
         anthropic_schema.warm()
 
+    @staticmethod
+    def _unique(dialects) -> list[Dialect]:
+        """Dialects once each (a pass-through package re-exports another package's dialect)."""
+        out: list[Dialect] = []
+        for dialect in dialects:
+            if all(dialect is not d for d in out):
+                out.append(dialect)
+        return out
+
+    def _routes(self, dialect: Dialect) -> list[MethodRoute]:
+        return [MethodRoute(op.path, partial(self.handle, dialect, op), methods=[op.method],
+                            wrong_method=partial(self.wrong_method, dialect, op)) for op in dialect.routes]
+
     async def __call__(self, scope, receive, send):
+        router = self.router
+        if scope["type"] == "http":
+            router = self.host_routers.get(request_host(scope), self.router)
         try:
-            await self.router(scope, receive, send)
+            await router(scope, receive, send)
         except StreamCut:
             # returning with the body incomplete makes the server drop the connection mid-stream
             log.info("stream cut by fault on %s", scope.get("path"))
@@ -87,14 +134,31 @@ class EmulatorApp:
     async def not_found(self, scope, receive, send) -> None:
         await (await self.unrouted(Request(scope, receive)))(scope, receive, send)
 
-    def claimant(self, path: str) -> Dialect | None:
+    def claimant(self, path: str, among=None) -> Dialect | None:
         """The dialect of the provider a path was most likely meant for: the longest claim (registry order)."""
-        best = max(self.dialects.values(), key=lambda d: d.claim(path), default=None)
+        best = max(self.dialects.values() if among is None else among, key=lambda d: d.claim(path), default=None)
         return best if best is not None and best.claim(path) else None
 
-    async def unrouted(self, request: Request) -> Response:
+    async def not_found_at(self, host: str, served: list[Dialect], scope, receive, send) -> None:
+        await (await self.unrouted(Request(scope, receive), host, served))(scope, receive, send)
+
+    async def unrouted(self, request: Request, host: str | None = None,
+                       served: list[Dialect] | None = None) -> Response:
         method, path = request.method, request.url.path
-        dialect = self.claimant(path)
+        if served is not None:
+            # at a provider's own hostname: a path another provider claims more of was sent to the wrong host —
+            # the provider there refuses it (its 404, in its shape); else it is judged among that host's providers
+            own = self.claimant(path, served)
+            best = self.claimant(path)
+            elsewhere = best is not None and all(best is not d for d in served)
+            if elsewhere and best.claim(path) > (own.claim(path) if own else 0):
+                err = EmulatorError("not_found_error", f"Not found: {method} {path}", 404,
+                                    reason=f"a {best.provider} path sent to {host}, where "
+                                           f"{', '.join(d.provider for d in served)} is served")
+                return await self.refuse(request, served[0], "unknown", err)
+            dialect = own or served[0]
+        else:
+            dialect = self.claimant(path)
         err = dialect.judge_unrouted(method, path) if dialect is not None else None
         if err is None:
             err = EmulatorError("not_found_error", f"Not found: {method} {path}", 404, cause="emulator_gap",
@@ -182,13 +246,49 @@ class EmulatorApp:
         return response
 
 
-def build_app(data_dir) -> EmulatorApp:
-    return EmulatorApp(Path(data_dir))
+def build_app(data_dir, hosts: dict[str, list[str]] | None = None) -> EmulatorApp:
+    return EmulatorApp(Path(data_dir), hosts)
 
 
-def serve(host: str, port: int, data_dir) -> None:
+def serve(host: str, port: int, data_dir, https_port: int | None = None, tls_dir=None,
+          hosts: dict[str, list[str]] | None = None) -> None:
+    """Serve plain HTTP on `port`; with `https_port`, HTTPS too (one process, one app, one state), with a
+    certificate for the hostnames of `hosts` from a CA generated now (emulator/tls.py, files under `tls_dir`).
+    The plain port answers only once HTTPS is listening, so a health check on it means both are up."""
     import uvicorn
 
-    app = build_app(data_dir)
-    uvicorn.run(app, host=host, port=int(port), log_level="warning", lifespan="on",
-                timeout_keep_alive=30, h11_max_incomplete_event_size=MAX_BODY_BYTES)
+    app = build_app(data_dir, hosts)
+    common = dict(log_level="warning", timeout_keep_alive=30, h11_max_incomplete_event_size=MAX_BODY_BYTES)
+    plain = uvicorn.Server(uvicorn.Config(app, host=host, port=int(port), lifespan="on", **common))
+    if not https_port:
+        plain.run()
+        return
+    from . import tls
+
+    files = tls.issue(Path(tls_dir), sorted(app.hosts))
+
+    class SignalFree(uvicorn.Server):
+        """The HTTPS server installs no signal handlers of its own: the plain one takes SIGTERM/SIGINT for the
+        process (uvicorn re-raises the signal once it has shut down, which ends the process)."""
+
+        @contextlib.contextmanager
+        def capture_signals(self):
+            yield
+
+    secure = SignalFree(uvicorn.Config(app, host=host, port=int(https_port), lifespan="off",
+                                       ssl_certfile=str(files.cert), ssl_keyfile=str(files.key), **common))
+
+    async def both() -> None:
+        task = asyncio.create_task(secure.serve())
+        while not secure.started:
+            if task.done():
+                task.result()   # a failed start (e.g. the port is taken) ends the emulator with its error
+                raise SystemExit("the emulator's HTTPS server did not start")
+            await asyncio.sleep(0.01)
+        try:
+            await plain.serve()
+        finally:
+            secure.should_exit = True
+            await task
+
+    asyncio.run(both())

@@ -14,6 +14,7 @@ from botocore.awsrequest import AWSRequest, HTTPHeaders
 from botocore.credentials import Credentials
 
 from emulator.errors import EmulatorError
+from providers.base import direct
 
 SECRET_SETTINGS = ("aws_access_key_id", "aws_secret_access_key", "aws_session_token")
 REAL_REQUIRES = ("aws_access_key_id", "aws_secret_access_key")
@@ -26,8 +27,24 @@ AWS_REGION = "us-east-1"
 BEDROCK_API_KEY = "emulator-bedrock-api-key"
 
 
+def runtime_host(region: str) -> str:
+    """The Bedrock runtime's hostname in `region` (what LiteLLM calls and signs for when no endpoint is set)."""
+    return f"bedrock-runtime.{region}.amazonaws.com"
+
+
+_RUNTIME_HOST = re.compile(r"^bedrock-runtime\.(?P<region>[a-z0-9-]+)\.amazonaws\.com$")
+
+
+def hostnames(settings: Any) -> tuple[str, ...]:
+    """Where the gateway reaches Bedrock when the column is emulated: the runtime host of the emulator's region."""
+    return (runtime_host(AWS_REGION),)
+
+
 def aws_params(settings: Any, emulator_url: str | None) -> dict[str, Any]:
-    """LiteLLM's AWS parameters: the settings' real credentials, or the emulator's (with its endpoint)."""
+    """LiteLLM's AWS parameters: the settings' real credentials, or the emulator's — as a production user writes
+    them (keys and region, no endpoint: LiteLLM calls bedrock-runtime.<region>.amazonaws.com, as
+    BerriAI/litellm tests/e2e/claude_code/test_config.yaml does), or with the emulator's own URL as the endpoint
+    when the sandbox cannot route by hostname (providers.base.DirectEmulatorURL)."""
     if emulator_url is None:
         params = {
             "aws_access_key_id": settings.aws_access_key_id.get_secret_value(),
@@ -37,12 +54,14 @@ def aws_params(settings: Any, emulator_url: str | None) -> dict[str, Any]:
         if settings.aws_session_token:
             params["aws_session_token"] = settings.aws_session_token.get_secret_value()
         return params
-    return {
-        "aws_bedrock_runtime_endpoint": emulator_url,
+    params = {
         "aws_access_key_id": AWS_ACCESS_KEY_ID,
         "aws_secret_access_key": AWS_SECRET_ACCESS_KEY,
         "aws_region_name": AWS_REGION,
     }
+    if direct(emulator_url):
+        params["aws_bedrock_runtime_endpoint"] = str(emulator_url)
+    return params
 
 
 # -- SigV4, as the emulator checks it ---------------------------------------------------------------------------
@@ -95,6 +114,16 @@ def verify(method: str, raw_path: str, query: str, headers, body: bytes, *, serv
         raise _deny("Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP.",
                     "InvalidSignatureException")
     signed = m.group("sh").split(";")
+    # At its own hostname, AWS checks the signature against the host the request was sent to: the host must be
+    # signed, and the credential scope must name that endpoint's region (a request signed for another region is
+    # refused before the signature is computed). The emulator's plain-HTTP port has no such host to check.
+    runtime = _RUNTIME_HOST.match(headers.get("host", "").split(":", 1)[0].lower())
+    if runtime is not None:
+        if "host" not in signed:
+            raise _deny("'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.",
+                        "InvalidSignatureException")
+        if region != runtime.group("region"):
+            raise _deny("Credential should be scoped to a valid region.", "InvalidSignatureException")
     sign_headers = {}
     for name in signed:
         value = headers.get(name)

@@ -10,6 +10,29 @@ from typing import Any, ClassVar
 ANTHROPIC_API_MODE = frozenset({"ANTHROPIC_BASE_URL", "ANTHROPIC_API_KEY"})
 
 
+class DirectEmulatorURL(str):
+    """The emulator's own URL, for a sandbox where the providers' real hostnames cannot lead to it (no network
+    namespace of ours: no DNS recorder to answer them, no port 443): a gateway entry given one points the gateway at
+    it with `api_base` / `aws_bedrock_runtime_endpoint`. Any other emulator URL means production-shaped routing:
+    the entry is what a production user writes (no api_base where production has none) and the sandbox brings the
+    gateway to the emulator by the providers' hostnames (README "Production-shaped routing")."""
+
+
+def direct(emulator_url: str | None) -> bool:
+    """True when a gateway entry must point the gateway at the emulator's URL itself (see DirectEmulatorURL)."""
+    return isinstance(emulator_url, DirectEmulatorURL)
+
+
+def host_map(providers, settings: Any) -> dict[str, list[str]]:
+    """Hostname → the ids of the providers reached at it (`Provider.hostnames`), over `providers` (the registry):
+    what the sandbox's DNS answers, what the per-run certificate names, how the emulator routes by Host."""
+    out: dict[str, list[str]] = {}
+    for provider in providers:
+        for host in provider.hostnames(settings):
+            out.setdefault(host.lower(), []).append(provider.id)
+    return out
+
+
 class Provider:
     """One upstream provider as ccmatrix knows it. Subclasses set the class attributes and `gateway_entry`."""
 
@@ -45,6 +68,20 @@ class Provider:
     def gateway_entry(self, model: str, emulator_url: str | None, settings: Any, secrets_dir: Path) -> dict[str, Any]:
         """LiteLLM `litellm_params` for one deployment of `model` (emulator_url None = the real provider)."""
         return self.module("gateway").entry(model, emulator_url, settings, secrets_dir)
+
+    def hostnames(self, settings: Any) -> tuple[str, ...]:
+        """The hostnames the gateway reaches this provider at when its column is emulated with production-shaped
+        routing (`hostnames(settings)` in providers/<id>/gateway.py). A package without one whose emulator dialect
+        is another package's (a pass-through column reaching the same API) is reached where that package is."""
+        hook = getattr(self.module("gateway"), "hostnames", None)
+        if hook is not None:
+            return tuple(hook(settings))
+        owner = getattr(self.emulator(), "provider", self.id)
+        if owner != self.id:
+            from providers import registry
+
+            return registry.get(owner).hostnames(settings)
+        return ()
 
     # --- the client: how the CLI reaches the gateway for this column (providers/<id>/client.py, optional) --
     # Without a client.py the CLI speaks the Anthropic API to the gateway (ANTHROPIC_BASE_URL + the gateway's key);

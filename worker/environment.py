@@ -2,10 +2,17 @@
 
 Two environments may exist: `emulated` (isolated sandbox + emulator; the default) and `real` (columns with real
 credentials: no emulator, no network isolation, so the proxy can reach the provider).
+
+Emulated, in an isolated sandbox, routing is production-shaped: the gateway's config is what a user writes (no
+api_base where production has none), the sandbox's DNS answers the providers' hostnames with the emulator's
+address, the emulator serves them over HTTPS with a per-run CA's certificate, and the gateway process — and nothing
+else — trusts that CA (SSL_CERT_FILE / REQUESTS_CA_BUNDLE). Without a namespace the gateway is pointed at the
+emulator's URL instead (providers.base.DirectEmulatorURL).
 """
 from __future__ import annotations
 
 import atexit
+import json
 import os
 import shutil
 import socket
@@ -18,9 +25,11 @@ import httpx
 from ccmatrix.manifest import Manifest
 from ccmatrix.processes import ProcessExited, stop_group, wait_until
 from ccmatrix.settings import Settings
+from providers import registry
+from providers.base import DirectEmulatorURL, host_map
 from worker.proxy import ProxyPool, RunningProxy
 from worker.proxy_config import build_config, write_config
-from worker.sandbox import Sandbox, die_with_parent, want_isolation
+from worker.sandbox import HTTPS_PORT, Sandbox, die_with_parent, want_isolation
 
 
 class EnvironmentError_(RuntimeError):
@@ -34,7 +43,9 @@ class JobEnvironment:
         tag = "real" if real else "emulated"
         self.root = Path(settings.cache_dir) / "run" / f"{socket.gethostname()}-{os.getpid()}-{tag}"
         isolated = False if real else want_isolation(settings.network_isolation)
-        self.sandbox = Sandbox(self.root, isolated)
+        # the providers' hostnames (production-shaped routing) -> provider ids; only an isolated sandbox serves them
+        self.hosts = host_map(registry.all(), settings) if isolated else {}
+        self.sandbox = Sandbox(self.root, isolated, resolve=sorted(self.hosts))
         self.emulator: subprocess.Popen | None = None
         self.recorder: subprocess.Popen | None = None
         # The client side is only recorded where the upstream side is captured too (emulator mode).
@@ -50,9 +61,19 @@ class JobEnvironment:
         self.sandbox.start()
         if not self.real:
             port = self.sandbox.port("emulator")
-            self.emulator = self._start_service(
-                "emulator", ["-m", "emulator", "--host", "127.0.0.1", "--port", str(port),
-                             "--data-dir", str(self.root / "emulator")], "/_emulator/health")
+            args = ["-m", "emulator", "--host", "127.0.0.1", "--port", str(port),
+                    "--data-dir", str(self.root / "emulator")]
+            tls_dir = self.root / "tls"
+            if self.sandbox.production_routing:
+                routing = self.root / "routing.json"
+                routing.write_text(json.dumps(self.hosts, indent=1, sort_keys=True))
+                (tls_dir / "ca.pem").unlink(missing_ok=True)   # a CA of this start's own, never an older one
+                args += ["--https-port", str(HTTPS_PORT), "--tls-dir", str(tls_dir), "--hosts-file", str(routing)]
+            self.emulator = self._start_service("emulator", args, "/_emulator/health")
+            # the per-run CA: trusted by the gateway process only (worker/runtimes/process.py adds this to its env)
+            self.sandbox.gateway_env = ({"SSL_CERT_FILE": str(tls_dir / "ca.pem"),
+                                         "REQUESTS_CA_BUNDLE": str(tls_dir / "ca.pem")}
+                                        if self.sandbox.production_routing else {})
         if self.fidelity:
             self.recorder = self._start_service(
                 "recorder", ["-m", "fidelity.recorder", "--listen-port", str(self.sandbox.port("recorder")),
@@ -121,7 +142,10 @@ class JobEnvironment:
     def proxy(self, manifest: Manifest, litellm_version: str, extra_params: dict | None = None,
               profile: str | None = None) -> RunningProxy:
         self.ensure_started()
-        config = build_config(manifest, self.settings, self.sandbox.url("emulator"), self.root / "emulator",
+        emulator_url = self.sandbox.url("emulator")
+        if not self.sandbox.production_routing:
+            emulator_url = DirectEmulatorURL(emulator_url)
+        config = build_config(manifest, self.settings, emulator_url, self.root / "emulator",
                               real=self.real, profile=profile)
         for entry in config["model_list"]:
             entry["litellm_params"].update(extra_params or {})

@@ -5,6 +5,10 @@ Isolated mode (root + `unshare`): an agent process (worker.sandbox_agent) is sta
 so any attempt to reach the internet fails at once and the name asked for is recorded as a finding.
 Later processes join it with `nsenter`. The worker itself stays outside (it needs Redis) and reaches services
 inside through Unix sockets the agent bridges to fixed loopback ports — httpx's UDS transport is the seam.
+
+Production-shaped routing: the names in `resolve` (the providers' real hostnames) are answered by the DNS recorder
+with 127.0.0.1, where the emulator serves HTTPS on port 443 (HTTPS_PORT; a fresh namespace, as root, has it free);
+every other name is still refused and recorded. Only an isolated sandbox can do this (`production_routing`).
 """
 from __future__ import annotations
 
@@ -24,6 +28,8 @@ from ccmatrix.processes import stop_group, wait_until
 
 # Fixed ports inside a namespace (a fresh namespace has every port free).
 SERVICE_PORTS = {"emulator": 18080, "proxy": 14000, "recorder": 14100}
+# Where the emulator serves HTTPS for the providers' hostnames inside a namespace.
+HTTPS_PORT = 443
 
 
 class SandboxError(RuntimeError):
@@ -59,9 +65,13 @@ def want_isolation(setting: str) -> bool:
 
 
 class Sandbox:
-    def __init__(self, root: Path, isolated: bool):
+    def __init__(self, root: Path, isolated: bool, resolve: tuple[str, ...] | list[str] = ()):
         self.root = Path(root)
         self.isolated = isolated
+        self.resolve = tuple(resolve)   # hostnames the sandbox's DNS answers with 127.0.0.1 (isolated only)
+        # What the gateway process, and no other, gets on top of its environment: the per-run CA it trusts
+        # (set by worker.environment once the emulator has written it).
+        self.gateway_env: dict[str, str] = {}
         self.agent: subprocess.Popen | None = None
         self._ports: dict[str, int] = {}
 
@@ -76,8 +86,9 @@ class Sandbox:
         ready.unlink(missing_ok=True)
         script = 'ip link set lo up && mount --bind "$1" /etc/resolv.conf && shift && exec "$@"'
         forwards = [f"--forward={name}.sock:{port}" for name, port in SERVICE_PORTS.items()]
+        names = [f"--resolve={name}" for name in self.resolve]
         cmd = ["unshare", "--net", "--mount", "--propagation", "private", "sh", "-c", script, "sh", str(resolv),
-               sys.executable, "-m", "worker.sandbox_agent", "--dir", str(self.root), *forwards]
+               sys.executable, "-m", "worker.sandbox_agent", "--dir", str(self.root), *forwards, *names]
         log = open(self.root / "agent.log", "ab")
         self.agent = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True,
                                       env=_python_env(), preexec_fn=die_with_parent)
@@ -99,6 +110,12 @@ class Sandbox:
     def stop(self) -> None:
         stop_group(self.agent, grace_s=5)
         self.agent = None
+
+    @property
+    def production_routing(self) -> bool:
+        """True when the providers' real hostnames lead to the emulator here (an isolated sandbox that resolves
+        them); otherwise the gateway must be pointed at the emulator's URL (providers.base.DirectEmulatorURL)."""
+        return self.isolated and bool(self.resolve)
 
     def alive(self) -> bool:
         return not self.isolated or (self.agent is not None and self.agent.poll() is None)
@@ -136,8 +153,15 @@ class Sandbox:
 
     # --- findings ---------------------------------------------------------------------------------
     def egress_attempts(self, since: float = 0.0) -> list[str]:
-        """Names looked up from inside the sandbox since `since` (epoch seconds): attempted egress."""
-        path = self.root / "egress.jsonl"
+        """Names looked up from inside the sandbox since `since` (epoch seconds) and refused: attempted egress."""
+        return self._names("egress.jsonl", since)
+
+    def resolved(self, since: float = 0.0) -> list[str]:
+        """Providers' hostnames looked up since `since` and answered with the emulator's address (not egress)."""
+        return self._names("resolved.jsonl", since)
+
+    def _names(self, filename: str, since: float) -> list[str]:
+        path = self.root / filename
         if not path.exists():
             return []
         found = []

@@ -1,6 +1,8 @@
 """The process that holds a sandbox's namespace: bridges Unix sockets to loopback ports and records DNS look-ups.
 
-Runs INSIDE the namespace (started by worker.sandbox). Every DNS query is an egress attempt: it is logged to
+Runs INSIDE the namespace (started by worker.sandbox). A DNS query for one of the providers' hostnames (`--resolve`,
+production-shaped routing) is answered with the emulator's loopback address (A 127.0.0.1; AAAA and any other type:
+no records) and logged to <dir>/resolved.jsonl. Every other query is an egress attempt: it is logged to
 <dir>/egress.jsonl and answered REFUSED at once, so the asker fails fast instead of waiting.
 """
 from __future__ import annotations
@@ -40,18 +42,45 @@ def _bridge(port: int):
     return handle
 
 
-def _query_name(packet: bytes) -> str:
+TYPE_A = 1
+LOOPBACK = bytes([127, 0, 0, 1])
+TTL_S = 60
+
+
+def _question(packet: bytes) -> tuple[str, int, int]:
+    """(name, qtype, offset just past the question) of a query's first question."""
     labels, i = [], 12
     while i < len(packet) and packet[i]:
         length = packet[i]
         labels.append(packet[i + 1 : i + 1 + length].decode("ascii", "replace"))
         i += 1 + length
-    return ".".join(labels)
+    end = i + 1 + 4   # the root label, QTYPE, QCLASS
+    qtype = int.from_bytes(packet[i + 1 : i + 3], "big") if end <= len(packet) else 0
+    return ".".join(labels), qtype, min(end, len(packet))
+
+
+def answer(packet: bytes, resolve: frozenset[str]) -> tuple[bytes, bool]:
+    """The reply to one query, and whether the name was one of `resolve` (answered) or refused (egress)."""
+    name, qtype, end = _question(packet)
+    if name.lower().rstrip(".") not in resolve:
+        # Same id and question, QR=1, RCODE=5 (REFUSED), no answers.
+        flags = bytes([0x80 | (packet[2] & 0x01), 0x05])
+        return packet[:2] + flags + packet[4:6] + b"\x00\x00\x00\x00\x00\x00" + packet[12:], False
+    # QR=1 AA=1 (RD copied), RA=1, NOERROR; the question once, one A record (a pointer to the question's name)
+    # or, for AAAA and every other type, no records: the name exists, with an IPv4 address only.
+    flags = bytes([0x84 | (packet[2] & 0x01), 0x80])
+    records = b""
+    if qtype == TYPE_A:
+        records = (b"\xc0\x0c" + TYPE_A.to_bytes(2, "big") + b"\x00\x01" + TTL_S.to_bytes(4, "big")
+                   + b"\x00\x04" + LOOPBACK)
+    counts = b"\x00\x01" + (b"\x00\x01" if records else b"\x00\x00") + b"\x00\x00\x00\x00"
+    return packet[:2] + flags + counts + packet[12:end] + records, True
 
 
 class DnsRecorder(asyncio.DatagramProtocol):
-    def __init__(self, log_path: Path):
-        self.log_path = log_path
+    def __init__(self, directory: Path, resolve: frozenset[str] = frozenset()):
+        self.directory = directory
+        self.resolve = resolve
 
     def connection_made(self, transport) -> None:
         self.transport = transport
@@ -59,16 +88,15 @@ class DnsRecorder(asyncio.DatagramProtocol):
     def datagram_received(self, data: bytes, addr) -> None:
         if len(data) < 12:
             return
-        name = _query_name(data)
-        with open(self.log_path, "a") as log:
-            log.write(json.dumps({"ts": time.time(), "name": name}) + "\n")
-        # Same id and question, QR=1, RCODE=5 (REFUSED), no answers.
-        flags = bytes([0x80 | (data[2] & 0x01), 0x05])
-        reply = data[:2] + flags + data[4:6] + b"\x00\x00\x00\x00\x00\x00" + data[12:]
+        reply, resolved = answer(data, self.resolve)
+        name, qtype, _ = _question(data)
+        log = self.directory / ("resolved.jsonl" if resolved else "egress.jsonl")
+        with open(log, "a") as fh:
+            fh.write(json.dumps({"ts": time.time(), "name": name, **({"type": qtype} if resolved else {})}) + "\n")
         self.transport.sendto(reply, addr)
 
 
-async def main(directory: Path, forwards: list[str]) -> None:
+async def main(directory: Path, forwards: list[str], resolve: frozenset[str] = frozenset()) -> None:
     loop = asyncio.get_running_loop()
     servers = []
     for item in forwards:
@@ -78,7 +106,7 @@ async def main(directory: Path, forwards: list[str]) -> None:
         servers.append(await asyncio.start_unix_server(_bridge(int(port)), path=str(path)))
     for host in ("127.0.0.1", "::1"):
         try:
-            await loop.create_datagram_endpoint(lambda: DnsRecorder(directory / "egress.jsonl"), local_addr=(host, 53))
+            await loop.create_datagram_endpoint(lambda: DnsRecorder(directory, resolve), local_addr=(host, 53))
         except OSError:
             pass
     stop = asyncio.Event()
@@ -92,5 +120,7 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--dir", type=Path, required=True)
     parser.add_argument("--forward", action="append", default=[])
+    parser.add_argument("--resolve", action="append", default=[],
+                        help="a hostname answered with 127.0.0.1 (the emulator) instead of refused")
     args = parser.parse_args()
-    asyncio.run(main(args.dir, args.forward))
+    asyncio.run(main(args.dir, args.forward, frozenset(n.lower().rstrip(".") for n in args.resolve)))

@@ -1,8 +1,19 @@
-"""LiteLLM deployment for Anthropic: `anthropic/<model>` with an API key (docs.litellm.ai/docs/providers/anthropic)."""
+"""LiteLLM deployment for Anthropic: `anthropic/<model>` with an API key (docs.litellm.ai/docs/providers/anthropic).
+
+Production has no `api_base`: LiteLLM calls https://api.anthropic.com (BerriAI/litellm
+tests/e2e/claude_code/test_config.yaml writes its Anthropic deployments the same way)."""
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+
+from providers.base import direct
+
+HOST = "api.anthropic.com"
+
+
+def hostnames(settings: Any) -> tuple[str, ...]:
+    return (HOST,)
 
 
 def entry(model: str, emulator_url: str | None, settings: Any, secrets_dir: Path) -> dict[str, Any]:
@@ -10,4 +21,6 @@ def entry(model: str, emulator_url: str | None, settings: Any, secrets_dir: Path
         return {"model": f"anthropic/{model}", "api_key": settings.anthropic_api_key.get_secret_value()}
     from providers.anthropic import credentials
 
-    return {"model": f"anthropic/{model}", "api_base": emulator_url, "api_key": credentials.API_KEY}
+    if direct(emulator_url):
+        return {"model": f"anthropic/{model}", "api_base": str(emulator_url), "api_key": credentials.API_KEY}
+    return {"model": f"anthropic/{model}", "api_key": credentials.API_KEY}

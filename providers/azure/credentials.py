@@ -1,10 +1,13 @@
-"""The key the emulated Azure AI Foundry resource issues (`x-api-key`, `api-key` or a bearer token)."""
+"""The emulated Azure AI Foundry resource: where it is (its Anthropic endpoint, as users write it in `api_base`) and
+the key it issues (`x-api-key`, `api-key` or a bearer token)."""
 from __future__ import annotations
 
 from emulator.errors import EmulatorError
 from providers.anthropic.credentials import matches, presented_key
 
 API_KEY = "emulator-azure-key"
+RESOURCE = "ccmatrix-emulator"
+API_BASE = f"https://{RESOURCE}.services.ai.azure.com/anthropic"
 
 
 def check(headers) -> None:

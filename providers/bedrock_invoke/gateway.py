@@ -33,7 +33,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from providers._aws import aws_params
+from providers._aws import aws_params, hostnames  # noqa: F401 - hostnames: where the gateway reaches Bedrock
 
 
 def entry(model: str, emulator_url: str | None, settings: Any, secrets_dir: Path) -> dict[str, Any]:

@@ -1,8 +1,10 @@
-"""The credentials the emulated Vertex AI issues and checks: a service-account file whose `token_uri` points at the
-emulator, the OAuth JWT-bearer exchange (RS256 assertion verified with google-auth against that account's key),
-and the access tokens it hands out."""
+"""The credentials the emulated Vertex AI issues and checks: a service-account file whose `token_uri` is Google's
+own (https://oauth2.googleapis.com/token, served by the emulator under production-shaped routing) or the emulator's
+URL, the OAuth JWT-bearer exchange (RS256 assertion verified with google-auth against that account's key), and the
+access tokens it hands out."""
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import secrets
@@ -16,6 +18,8 @@ from filelock import FileLock
 PROJECT = "ccmatrix-emulator"
 LOCATION = "us-east5"
 SA_FILENAME = "vertex-service-account.json"
+# Google's token endpoint, the `token_uri` of every real service-account key file.
+TOKEN_URI = "https://oauth2.googleapis.com/token"
 SA_CLIENT_EMAIL = f"emulator@{PROJECT}.iam.gserviceaccount.com"
 GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 TOKEN_TTL_S = 3600
@@ -52,11 +56,13 @@ def _ensure_key(data_dir: Path) -> str:
     return pem
 
 
-def service_account(data_dir: Path, token_uri: str) -> Path:
-    """Write (idempotently) a service_account JSON whose token_uri points at the emulator; return its path."""
+def service_account(data_dir: Path, token_uri: str = TOKEN_URI) -> Path:
+    """Write (idempotently) a service_account JSON with this token_uri (Google's own by default); return its path.
+    One file per token_uri (the default one is SA_FILENAME), all signed by the data_dir's one key."""
     data_dir = Path(data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
-    path = data_dir / SA_FILENAME
+    path = data_dir / (SA_FILENAME if token_uri == TOKEN_URI else
+                       f"vertex-service-account-{hashlib.sha256(token_uri.encode()).hexdigest()[:10]}.json")
     with FileLock(str(data_dir / ".vertex-sa.lock")):
         pem = _ensure_key(data_dir)
         info = {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit
 
 from starlette.responses import JSONResponse
 
@@ -49,6 +50,7 @@ class VertexDialect(Dialect):
         return vertex_error_response(err)
 
     async def dispatch(self, call: Call):
+        self.check_host(call)
         if call.operation == "token":
             return self.token(call)
         if not credentials.bearer_ok(call.headers, self.issued(call)):
@@ -85,6 +87,20 @@ class VertexDialect(Dialect):
         reply = call.state.model.respond(req, call.applied, provider=self.provider, model=mm.group("name"))
         stream = call.params["verb"] == "streamRawPredict" or req.envelope.stream
         return messages_api.reply_or_stream(call, reply, stream)
+
+    @staticmethod
+    def check_host(call: Call) -> None:
+        """At Google's own hostnames (production-shaped routing) the token exchange is served by the OAuth host
+        only, and the prediction routes by the aiplatform hosts only; Google answers 404 elsewhere. The emulator's
+        plain-HTTP port serves both."""
+        host = call.headers.get("host", "").split(":", 1)[0].lower()
+        if not host.endswith(".googleapis.com") and host != "googleapis.com":
+            return
+        token_host = urlsplit(credentials.TOKEN_URI).hostname
+        if (call.operation == "token") != (host == token_host):
+            raise EmulatorError("not_found_error", f"The requested URL {call.path} was not found on this server.", 404,
+                                reason=f"{call.method} {call.path} sent to {host}, which does not serve it "
+                                       f"(the token exchange is at {token_host}, predictions at the aiplatform hosts)")
 
     def count_tokens(self, call: Call, body: dict, betas: list[str]):
         model = body.get("model")

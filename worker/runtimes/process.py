@@ -46,7 +46,8 @@ class ProcessRuntime:
     def start(self, spec: ProxySpec, sandbox) -> ProcessHandle:
         venv = ensure_litellm(get_settings().cache_dir, spec.litellm_version)
         env = {"PATH": f"{venv / 'bin'}:/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": str(spec.config_path.parent),
-               **OFFLINE_ENV, "LITELLM_MASTER_KEY": spec.master_key}
+               **OFFLINE_ENV, "LITELLM_MASTER_KEY": spec.master_key,
+               **getattr(sandbox, "gateway_env", {})}   # the per-run CA, for production-shaped routing
         cmd = [str(venv / "bin" / "litellm"), "--config", str(spec.config_path), "--host", "127.0.0.1",
                "--port", str(spec.port), "--num_workers", "1"]
         log_path = spec.log_path or spec.config_path.with_suffix(".log")
