@@ -88,6 +88,7 @@ def test_finding_converse_drops_the_1h_usage_split(run_row):
 
 
 def test_finding_azure_drops_the_context_1m_beta(run_row):
-    """The azure_ai /v1/messages route rebuilds the headers: the client's anthropic-beta values never reach Foundry."""
-    cell = run_row("long_context_1m", "azure")
+    """With LiteLLM's defaults the azure_ai /v1/messages route rebuilds the headers: the client's anthropic-beta values
+    never reach Foundry (the `recommended` profile forwards client headers: tests/integration/test_gateway_profiles.py)."""
+    cell = run_row("long_context_1m", "azure", gateway_profile="defaults")
     _assert_fail(cell, "context-1m-2025-08-07 beta did not reach the upstream")

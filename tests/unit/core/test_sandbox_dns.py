@@ -77,7 +77,11 @@ def test_the_recorder_logs_refused_names_as_egress_and_answered_ones_as_resolved
         transport.close()
         return replies
 
-    ok, refused = asyncio.run(exchange())
+    # A thread of its own: another test's framework may have left an event loop marked running in this one.
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        ok, refused = pool.submit(asyncio.run, exchange()).result(30)
     assert ok["answers"] and refused["rcode"] == 5
     sandbox = Sandbox(tmp_path, isolated=True)
     assert sandbox.egress_attempts() == ["pypi.org"]
