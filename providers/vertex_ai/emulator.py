@@ -71,7 +71,7 @@ class VertexDialect(Dialect):
         path_model = call.params["model"]
         not_found = (f"Publisher Model `projects/{project}/locations/{location}/publishers/anthropic/models/"
                      f"{path_model}` not found.")
-        catalog.require(catalog.judge(self.provider, path_model), "not_found_error", not_found, 404)
+        api_name = catalog.require(catalog.judge(self.provider, path_model), "not_found_error", not_found, 404)
         mm = MODEL.match(path_model)
         if profiles.model_features(self.provider, mm.group("name")) is None:
             raise gap(not_found, f"no feature profile (providers/vertex_ai/profile.yaml models) matches {mm.group('name')}",
@@ -82,9 +82,15 @@ class VertexDialect(Dialect):
         if "model" in body:
             raise invalid("model: Extra inputs are not permitted")
         rest = {k: v for k, v in body.items() if k != "anthropic_version"}
-        rest["model"] = mm.group("name")
+        # Vertex answers with the Claude API id of the model (`message.model` "claude-sonnet-4-5-20250929" for
+        # claude-sonnet-4-5@20250929, "claude-opus-4-6" for a dateless id): responses recorded from real Vertex in
+        # public code (streamed message_start of claude-3-7-sonnet-20250219 and claude-haiku-4-5-20251001, a
+        # claude-sonnet-4-5-20250929 stream-json transcript, a claude-opus-4-6 cassette). Claude Code keeps its
+        # thinking history only when message.model matches the model it asked for (musistudio/claude-code-router#1629).
+        rest["model"] = api_name
         req = messages_api.decode(self.provider, rest, model=mm.group("name"), betas=betas)
         reply = call.state.model.respond(req, call.applied, provider=self.provider, model=mm.group("name"))
+        reply.model = api_name
         stream = call.params["verb"] == "streamRawPredict" or req.envelope.stream
         return messages_api.reply_or_stream(call, reply, stream)
 

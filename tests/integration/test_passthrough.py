@@ -10,14 +10,6 @@ import pytest
 from ccmatrix.manifest import alias_for, load_manifest
 
 TIERS = ("haiku", "sonnet", "opus")
-# A column the shipped manifest may not carry (yet): the job gets a manifest with it, as a run would.
-EXTRA_COLUMNS = {
-    "vertex_passthrough": {"id": "vertex_passthrough", "name": "Vertex AI (pass-through)", "route": "vertex_passthrough",
-                           "models": {"haiku": "claude-haiku-4-5@20251001", "sonnet": "claude-sonnet-4-5@20250929",
-                                      "opus": "claude-opus-4-5@20251101"}},
-}
-
-
 @pytest.fixture(scope="module")
 def run_column(run_cell_here):
     """Run one cell of a pass-through column through the session's environment (run_cell_here's: one sandbox,
@@ -28,8 +20,6 @@ def run_column(run_cell_here):
 
     manifest = load_manifest()
     document = manifest.model_dump(mode="json")
-    present = {p["id"] for p in document["providers"]}
-    document["providers"] += [column for cid, column in EXTRA_COLUMNS.items() if cid not in present]
     counter = {"n": 0}
 
     def run(feature: str, provider: str, tiers=("sonnet",)):
@@ -116,10 +106,6 @@ def test_vertex_passthrough_resolves_the_deployment_and_calls_vertex_at_its_prod
         assert "egress attempt blocked: DNS lookup of us-east5-aiplatform.googleapis.com" in sonnet.evidence.findings
 
 
-@pytest.mark.xfail(strict=True, reason="at LiteLLM's /vertex_ai route the CLI's native request reaches Vertex only "
-                                       "by its production host (issue 12's production-shaped routing), where the "
-                                       "emulated Vertex refuses the `anthropic-beta: claude-code-20250219` header the "
-                                       "CLI's native Vertex mode always sends (providers/vertex_ai/profile.yaml)")
 def test_vertex_passthrough_streams(run_column):
     outcome, _ = run_column("basic_messaging_streaming", "vertex_passthrough")
     assert outcome.status.value == "pass", outcome.error

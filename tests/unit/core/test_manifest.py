@@ -14,7 +14,7 @@ def good():
 def test_the_shipped_manifest_loads(good):
     manifest = parse_manifest(good)
     assert [p.id for p in manifest.providers] == ["anthropic", "bedrock_invoke", "bedrock_converse", "vertex_ai", "azure",
-                                                  "bedrock_passthrough"]
+                                                  "bedrock_passthrough", "vertex_passthrough"]
     assert list(manifest.tiers) == ["haiku", "sonnet", "opus"]
     assert manifest.features[0].id == "basic_messaging_non_streaming"
 

@@ -140,3 +140,14 @@ def test_fault_vertex_shape(emu, token):
     emu.job(faults=[{"provider": "vertex_ai", "status": 429, "retry_after": 3}])
     r = emu.http.post(url(emu), headers={"authorization": f"Bearer {token}"}, json=BODY)
     assert _verr(r, 429)["status"] == "RESOURCE_EXHAUSTED" and r.headers["retry-after"] == "3"
+
+
+def test_reply_names_the_claude_api_model_id(emu, job, token):
+    """Vertex answers with the Claude API id (dated where the path's id has `@<date>`), not the path's name: Claude
+    Code keeps its thinking history only when message.model matches the model it asked for."""
+    r = emu.http.post(url(emu), headers={"authorization": f"Bearer {token}"}, json=BODY)
+    assert r.status_code == 200 and r.json()["model"] == "claude-sonnet-4-5-20250929"
+    r = emu.http.post(url(emu, verb="streamRawPredict"), headers={"authorization": f"Bearer {token}"}, json=BODY)
+    start = next(json.loads(line[6:]) for line in r.text.splitlines() if line.startswith("data: ")
+                 and '"message_start"' in line)
+    assert start["message"]["model"] == "claude-sonnet-4-5-20250929"
