@@ -5,11 +5,19 @@ import hashlib
 import math
 import time
 
-from . import tokens
+from . import profiles, tokens
 from .errors import invalid
 
 TTL_S = {"5m": 300, "1h": 3600}
 MAX_BREAKPOINTS = 4
+BILLING_HEADER = "x-anthropic-billing-header:"
+
+
+def billing_block(req) -> object | None:
+    """Claude Code's attribution block: the first system part, a text starting `x-anthropic-billing-header:`."""
+    first = req.system[0] if req.system else None
+    text = getattr(first, "text", None)
+    return first if isinstance(text, str) and text.startswith(BILLING_HEADER) else None
 
 
 class PromptCache:
@@ -21,6 +29,10 @@ class PromptCache:
         """Usage split {input_tokens, cache_read, cache_creation_5m, cache_creation_1h}; records new prefixes
         (per provider and model: one provider's cache never serves another)."""
         us = tokens.units(req)
+        consumed = billing_block(req) if profiles.load(provider).get("billing_header_consumed") else None
+        if consumed is not None:  # read by the API, not part of the cached prefix (providers/anthropic/profile.yaml)
+            skip = len(req.tools)
+            us = us[:skip] + us[skip + 1:]
         bps = []
         h = hashlib.sha256(f"{provider}|{model}".encode())
         size = 0
