@@ -1,5 +1,7 @@
-"""What the emulator knows exists, whatever the provider: model ids (catalog.yaml + the anthropic SDK's `Model`
-literal), beta flags and tool types (every provider profile + the SDK's `AnthropicBetaParam` literal).
+"""What the emulator knows exists, whatever the provider: the model catalogue (catalog.yaml: every model by name,
+the platforms that serve it, and what it accepts — thinking modes, effort levels, context window, cacheable
+prefix, ...) + the anthropic SDK's `Model` literal; beta flags and tool types (every provider profile + the SDK's
+`AnthropicBetaParam` literal).
 
 It splits "the provider refuses this" (known, but wrong here: cause refused) from "the emulator cannot judge this"
 (never heard of: cause emulator_gap). Each provider writes a model id in its own shape (its package's
@@ -7,6 +9,8 @@ It splits "the provider refuses this" (known, but wrong here: cause refused) fro
   api     (Anthropic, Azure AI Foundry; Vertex count-tokens bodies)  claude-sonnet-4-5-20250929, claude-sonnet-4-5
   bedrock  [geo.]anthropic.claude-sonnet-4-5-20250929-v1:0, an inference-profile / foundation-model ARN
   vertex   claude-sonnet-4-5@20250929, claude-sonnet-4-5, claude-sonnet-4-6 (dates always after `@`)
+Each provider belongs to one platform of the catalogue (`platforms`: the CLI model table's provider keys); a
+model's features are its entry, the catalogue's defaults, and the entry's overrides for that platform.
 """
 from __future__ import annotations
 
@@ -48,10 +52,16 @@ def _literals(tp) -> set[str]:
 
 
 @lru_cache(maxsize=1)
+def data() -> dict:
+    """catalog.yaml as loaded: sources, platforms, defaults, models."""
+    return yaml.safe_load(PATH.read_text())
+
+
+@lru_cache(maxsize=1)
 def _models() -> tuple[dict[str, dict], frozenset]:
     """(name -> catalogue entry, names that came from the SDK)."""
     by_name: dict[str, dict] = {}
-    for entry in yaml.safe_load(PATH.read_text())["models"]:
+    for entry in data()["models"]:
         for name in entry["names"]:
             by_name[name] = entry
     try:
@@ -60,12 +70,52 @@ def _models() -> tuple[dict[str, dict], frozenset]:
     except ImportError:  # pragma: no cover - the SDK is a dependency (schemas)
         sdk = frozenset()
     for name in sdk:
-        by_name.setdefault(name, {"names": [name]})
+        by_name.setdefault(name, {"names": [name]})   # known by name only: no feature profile
     return by_name, sdk
 
 
 def known_model(api_id: str) -> dict | None:
     return _models()[0].get(api_id)
+
+
+def platform(provider: str) -> str | None:
+    """The catalogue platform (first_party, bedrock, vertex, foundry) a provider package belongs to."""
+    for key, providers in data()["platforms"].items():
+        if provider in providers:
+            return key
+    return None
+
+
+def offered(entry: dict, provider: str) -> bool:
+    """Does the platform of `provider` serve this model? (An SDK-only name has no `served_on`: not judged here.)"""
+    return "served_on" not in entry or platform(provider) in entry["served_on"]
+
+
+ENTRY_ONLY = ("names", "served_on", "ids", "platform", "source", "cli_table_disagrees")
+
+
+def features(provider: str, name: str) -> dict | None:
+    """The feature profile of model `name` (a Claude API name) on `provider`, or None when the catalogue has none
+    (an unknown name, or one only the SDK's literal knows). Keys: the entry's (catalog.yaml) over the defaults,
+    the platform's overrides over both, and derived flags: adaptive_thinking, effort (bool), efforts (levels),
+    context_1m (the context-1m beta lifts the window to 1M), max_context (the window)."""
+    entry = known_model(name)
+    if entry is None or "context" not in entry:
+        return None
+    feat = dict(data().get("defaults", {}))
+    feat.update({k: v for k, v in entry.items() if k not in ENTRY_ONLY})
+    feat.update((entry.get("platform") or {}).get(platform(provider), {}))
+    ctx = feat["context"]
+    feat["name"] = entry["names"][0]
+    feat["thinking"] = list(feat.get("thinking", []))
+    feat["efforts"] = list(feat.get("effort") or [])
+    feat["effort"] = bool(feat["efforts"])
+    feat["adaptive_thinking"] = "adaptive" in feat["thinking"]
+    feat["native_1m"] = bool(ctx.get("native_1m"))
+    feat["context_1m"] = bool(ctx.get("beta_1m") or ctx.get("native_1m"))
+    feat["max_context"] = int(ctx["window"])
+    feat.setdefault("tool_types_refused", [])
+    return feat
 
 
 def reduce(shape: str, model_id: str) -> str | None:
@@ -105,8 +155,9 @@ def judge(provider: str, model_id, shape: str | None = None) -> Verdict:
         if entry is None:
             return Verdict("emulator_gap", why=f"model id {model_id!r} names no model the emulator knows "
                                                "(catalog.yaml, the anthropic SDK's Model literal)")
-        if provider in entry.get("not_on", []):
-            return Verdict("refused", own, f"{own} is not offered on {provider} (catalog.yaml not_on)")
+        if not offered(entry, provider):
+            return Verdict("refused", own, f"{own} is not offered on {provider} (catalog.yaml: served on "
+                                           f"{', '.join(entry['served_on'])}; {provider} is {platform(provider)})")
         return Verdict("ok", own)
     for other in ("api", "bedrock", "vertex"):
         if other == shape:

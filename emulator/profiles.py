@@ -1,4 +1,6 @@
-"""Provider profiles: data (providers/<id>/profile.yaml) for what the request schemas do not say.
+"""Provider profiles: data (providers/<id>/profile.yaml) for what the request schemas do not say about a
+provider (betas, tool types, refused top-level keys, ...). What a model accepts is the model catalogue's
+(emulator/catalog.yaml); `model_features` asks it.
 
 A profile may `inherit: <other provider>` and override keys. A profile with `betas_accepted_add_sdk: true` also
 accepts every beta of the installed anthropic SDK's `AnthropicBetaParam` literal (resolved in that file only: a
@@ -6,7 +8,6 @@ profile that inherits it and sets its own `betas_accepted` does not get them).
 """
 from __future__ import annotations
 
-import re
 from functools import lru_cache
 
 import yaml
@@ -29,8 +30,7 @@ def load(provider: str) -> dict:
 
 
 def model_features(provider: str, model: str) -> dict | None:
-    """Feature flags of the first `models` entry whose regex matches, or None (unknown model)."""
-    for entry in load(provider).get("models", []):
-        if re.search(entry["match"], model):
-            return entry
-    return None
+    """The feature profile of `model` (a Claude API name) on `provider` from the model catalogue
+    (emulator/catalog.yaml), or None: a model the catalogue does not name has no profile — never a default one."""
+    from . import catalog
+    return catalog.features(provider, model)

@@ -74,7 +74,7 @@ class VertexDialect(Dialect):
         api_name = catalog.require(catalog.judge(self.provider, path_model), "not_found_error", not_found, 404)
         mm = MODEL.match(path_model)
         if profiles.model_features(self.provider, mm.group("name")) is None:
-            raise gap(not_found, f"no feature profile (providers/vertex_ai/profile.yaml models) matches {mm.group('name')}",
+            raise gap(not_found, f"{mm.group('name')} has no feature profile in the model catalogue (emulator/catalog.yaml)",
                       kind="not_found_error", status=404)
         if body.get("anthropic_version") != ANTHROPIC_VERSION:
             raise invalid(f"anthropic_version: Input should be '{ANTHROPIC_VERSION}'" if "anthropic_version" in body
@@ -119,7 +119,7 @@ class VertexDialect(Dialect):
                         f"Publisher Model `{model}` not found.", 404)
         if profiles.model_features(self.provider, model) is None:
             raise gap(f"Publisher Model `{model}` not found.",
-                      f"no feature profile (providers/vertex_ai/profile.yaml models) matches {model}",
+                      f"{model} has no feature profile in the model catalogue (emulator/catalog.yaml)",
                       kind="not_found_error", status=404)
         if "anthropic_version" in body and body["anthropic_version"] != ANTHROPIC_VERSION:
             raise invalid(f"anthropic_version: Input should be '{ANTHROPIC_VERSION}'")
