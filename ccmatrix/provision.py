@@ -86,33 +86,149 @@ def ensure_claude(cache_dir: Path, version: str) -> Path:
 
 
 # --- LiteLLM -------------------------------------------------------------------------------------
+# From LiteLLM 1.110.0 the proxy is a distribution of its own: `litellm[proxy]==V` requires `litellm-proxy==V`
+# (measured 2026-11-29 in the wheel's METADATA: `Requires-Dist: litellm-proxy==1.110.2 ; extra == 'proxy'`).
+SPLIT_PROXY_DIST = "litellm-proxy"
+PROXY_SCRIPTS = ("litellm", "litellm-proxy")  # the CLI that boots the proxy; the split package may bring its own
+
+
 def litellm_venv(cache_dir: Path, version: str) -> Path:
-    return Path(cache_dir) / "litellm" / version
+    """`.cache/litellm/<version>` for a release, `.cache/litellm/src-<hash12>` for a local tree or wheel spec."""
+    from ccmatrix.local_source import slug
+
+    return Path(cache_dir) / "litellm" / slug(version)
 
 
 def litellm_installed_version(venv: Path) -> str | None:
+    """The release installed in `venv`; for a venv built from a local source, the spec it was built from (what the
+    job asked for: path, sha256, declared version), so a cell reports the source it ran, never a release number."""
+    marker = venv / ".ccmatrix-ok"
+    if venv.name.startswith("src-") and marker.exists():
+        return marker.read_text().strip() or None
     for dist in venv.glob("lib/python*/site-packages/litellm-*.dist-info"):
         return dist.name.removeprefix("litellm-").removesuffix(".dist-info")
     return None
 
 
+def proxy_script(venv: Path) -> Path:
+    """The proxy's CLI in `venv` (`litellm`, or the split package's `litellm-proxy`)."""
+    for name in PROXY_SCRIPTS:
+        if (venv / "bin" / name).exists():
+            return venv / "bin" / name
+    return venv / "bin" / PROXY_SCRIPTS[0]
+
+
+def split_proxy_requirement(requires_dist: list[str], version: str | None = None) -> str | None:
+    """`litellm-proxy==V` when a release's metadata (Requires-Dist) makes the proxy extra need the split
+    distribution, else None. `version` (when given) must be the pinned one: a mismatch is reported as found."""
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    for line in requires_dist or []:
+        try:
+            requirement = Requirement(line)
+        except InvalidRequirement:
+            continue
+        if requirement.name.lower().replace("_", "-") != SPLIT_PROXY_DIST:
+            continue
+        if requirement.marker is not None and not requirement.marker.evaluate({"extra": "proxy"}):
+            continue
+        pins = [s.version for s in requirement.specifier if s.operator in ("==", "===")]
+        return f"{SPLIT_PROXY_DIST}=={pins[0] if pins else version}" if (pins or version) else SPLIT_PROXY_DIST
+    return None
+
+
+def release_metadata(pip: list[str], target: str, timeout: float = 600) -> dict:
+    """The core metadata pip resolves for `target` (`litellm==V`, or a local tree / wheel path), without its
+    dependencies and without installing: `pip install --dry-run --no-deps --report` (PEP 658 metadata: no wheel
+    download for a release)."""
+    import json
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="ccmatrix-pip-report-") as tmp:
+        report = Path(tmp) / "report.json"
+        _run([*pip, "install", "--dry-run", "--no-deps", "--ignore-installed", "--quiet",
+              "--disable-pip-version-check", "--report", str(report), target],
+             f"pip install --dry-run {target} (reading its metadata)", timeout=timeout)
+        document = json.loads(report.read_text())
+    for item in document.get("install") or []:
+        if (item.get("metadata") or {}).get("name", "").lower() == "litellm":
+            return item["metadata"]
+    raise ProvisionError(f"pip's report for {target} names no litellm package")
+
+
+def litellm_requirements(target: str, metadata: dict, version: str | None) -> list[str]:
+    """What to install for the proxy of `target`: `<target>[proxy]`, the split `litellm-proxy==V` alongside when the
+    metadata requires it (named explicitly, so a missing one is named in pip's error), and google-auth (the vertex
+    route imports it)."""
+    wanted = [target.replace("litellm==", "litellm[proxy]==", 1) if target.startswith("litellm==")
+              else f"{target}[proxy]"]
+    split = split_proxy_requirement(metadata.get("requires_dist") or [], version or metadata.get("version"))
+    if split:
+        wanted.append(split)
+    return [*wanted, "google-auth"]
+
+
 def ensure_litellm(cache_dir: Path, version: str) -> Path:
-    """The venv holding `litellm[proxy]==version` (+ google-auth for the vertex route), created on first use."""
+    """The venv holding the proxy of `version` — a release (`litellm[proxy]==version`) or a local source spec
+    (ccmatrix.local_source: `<path>#sha256=<hex>`, installed as `<path>[proxy]`, the rest from the package index) —
+    with the split `litellm-proxy` where the release needs it, and google-auth for the vertex route; created on
+    first use, reused after."""
+    from ccmatrix.local_source import parse_spec
+
+    source = parse_spec(version)
     venv = litellm_venv(cache_dir, version)
     venv.parent.mkdir(parents=True, exist_ok=True)
     marker = venv / ".ccmatrix-ok"
+    expected = source.spec if source else version
     with FileLock(str(venv) + ".lock", timeout=3600):
-        if marker.exists() and (venv / "bin" / "litellm").exists():
+        if marker.exists() and proxy_script(venv).exists() and (source is None or _same_source(marker, source)):
             return venv
+        if source is not None:
+            _check_source(source)  # before anything is built: the path is here and holds what was planned
         shutil.rmtree(venv, ignore_errors=True)  # venvs are not relocatable: build in place, mark when complete
         _run([sys.executable, "-m", "venv", str(venv)], f"python -m venv {venv}")
-        _run([str(venv / "bin" / "pip"), "install", "--disable-pip-version-check", "-q",
-              f"litellm[proxy]=={version}", "google-auth"], f"pip install litellm[proxy]=={version}")
+        pip = [str(venv / "bin" / "pip")]
+        target = source.path if source else f"litellm=={version}"
+        metadata = release_metadata(pip, target)
+        wanted = litellm_requirements(target, metadata, None if source else version)
+        _run([*pip, "install", "--disable-pip-version-check", "-q", *wanted], f"pip install {' '.join(wanted)}")
         got = litellm_installed_version(venv)
-        if got != version:
-            raise ProvisionError(f"asked PyPI for litellm {version}, got {got}")
-        marker.write_text(version)
+        if source is not None:
+            _check_source(source)  # the tree did not change while pip copied it
+            if source.declares and got != source.declares:
+                raise ProvisionError(f"{source.label}: installed litellm {got}, the source declares "
+                                     f"{source.declares}")
+        elif got != version:
+            raise ProvisionError(f"asked the package index for litellm {version}, got {got}")
+        if not proxy_script(venv).exists():
+            raise ProvisionError(f"{' '.join(wanted)} installed no proxy CLI ({' or '.join(PROXY_SCRIPTS)}) in {venv}")
+        marker.write_text(expected)
     return venv
+
+
+def _same_source(marker: Path, source) -> bool:
+    from ccmatrix.local_source import parse_spec
+
+    built = parse_spec(marker.read_text().strip())
+    return built is not None and built.sha256 == source.sha256
+
+
+def _check_source(source) -> None:
+    """The local source is on this host and still has the hash the run was planned with (ProvisionError: an
+    infrastructure error naming the path)."""
+    import socket
+
+    from ccmatrix.local_source import content_sha256
+
+    path = Path(source.path)
+    if not path.exists():
+        raise ProvisionError(f"{source.label}: {source.path} does not exist on this worker's host "
+                             f"({socket.gethostname()}); a run on a local source needs the path on every worker "
+                             "host (a shared filesystem), or run it with `ccmatrix run` on the host that has it")
+    got = content_sha256(source.kind, path)
+    if got != source.sha256:
+        raise ProvisionError(f"{source.label}: the content at {source.path} changed since the run was planned "
+                             f"(sha256 now {got[:12]}…, planned {source.sha256[:12]}…)")
 
 
 # --- Redis ---------------------------------------------------------------------------------------

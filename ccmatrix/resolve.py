@@ -7,19 +7,22 @@
 - Claude Code: the newest final `@anthropic-ai/claude-code` published at least N days ago (the registry's `time`
   map), so a release has had time to be pulled back before the matrix tests it.
 
-Explicit versions pass through unchanged. A registry that cannot be reached is a clear error naming it; with
+Explicit versions pass through unchanged. A LiteLLM local source tree or built wheel (the gate before a release,
+ccmatrix.local_source) resolves to its spec — path, content hash, the version it declares — with no registry asked;
+a path that is not there, or not LiteLLM, is a ResolveError naming it. A registry that cannot be reached is a clear error naming it; with
 `offline=True` the last resolution (kept under `.cache/resolve/`) is used instead — never a silent fallback.
 """
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import time
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 import httpx
 from packaging.version import InvalidVersion, Version
@@ -43,6 +46,7 @@ class Resolution:
     source: str  # the registry URL it was resolved from, "pinned", or "offline (last resolved <when>)"
     resolved_at: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
     skipped: list[dict[str, str]] = field(default_factory=list)  # newer releases passed over, with the reason
+    local: dict[str, Any] | None = None  # a local tree or wheel: {kind, path, sha256, declares, label}
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -89,6 +93,37 @@ def litellm_finals(metadata: dict) -> list[str]:
 Probe = Callable[[str], str | None]  # None = installs; else the reason it does not
 
 
+_NOT_SERVED = re.compile(r"(?:satisfies the requirement|No matching distribution found for) (?P<req>[^\s;]+)")
+_SERVED = re.compile(r"\(from versions: (?P<versions>[^)]*)\)")
+
+
+def explain_pip_failure(stderr: str, version: str, returncode: int = 1) -> str:
+    """Why `pip install --dry-run "litellm[proxy]==V"` failed, in one line a run report can show: the split proxy
+    package (LiteLLM >= 1.110.0 needs `litellm-proxy==V`) or a pinned dependency the index does not serve is named as
+    such; anything else is pip's own last ERROR line."""
+    from ccmatrix.provision import SPLIT_PROXY_DIST
+
+    errors = [line.strip() for line in stderr.splitlines() if line.startswith("ERROR")]
+    for line in errors:
+        found = _NOT_SERVED.search(line)
+        if not found:
+            continue
+        requirement = found["req"]
+        name = re.split(r"[<>=!~\[]", requirement, maxsplit=1)[0].lower().replace("_", "-")
+        served = _SERVED.search(line)
+        listed = [v.strip() for v in served["versions"].split(",") if v.strip() not in ("", "none")] if served else []
+        index_has = f" (the index's newest: {listed[-1]})" if listed else ""
+        if name == SPLIT_PROXY_DIST:
+            return (f"split packaging: litellm[proxy]=={version} needs the separate distribution {requirement}, "
+                    f"which the package index does not serve{index_has}")
+        if name != "litellm":
+            return (f"litellm[proxy]=={version} pins {requirement}, which the package index does not serve"
+                    f"{index_has}")
+    if errors:
+        return errors[-1][:300]
+    return stderr.strip()[-300:] or f"pip exited {returncode}"
+
+
 def pip_probe(python: str = sys.executable) -> Probe:
     def probe(version: str) -> str | None:
         done = subprocess.run([python, "-m", "pip", "install", "--dry-run", "--ignore-installed", "--quiet",
@@ -96,8 +131,7 @@ def pip_probe(python: str = sys.executable) -> Probe:
                               capture_output=True, text=True, timeout=600)
         if done.returncode == 0:
             return None
-        errors = [line for line in done.stderr.splitlines() if line.startswith("ERROR")]
-        return (errors[-1] if errors else done.stderr.strip()[-300:] or f"pip exited {done.returncode}")[:300]
+        return explain_pip_failure(done.stderr, version, done.returncode)[:400]
     return probe
 
 
@@ -126,9 +160,24 @@ class ProbeCache:
             self.path.write_text(json.dumps(self.data, indent=1, sort_keys=True))
 
 
+def resolve_local(requested: str) -> Resolution:
+    """A local LiteLLM tree or wheel: hashed here, once, so every job tests the same content."""
+    from ccmatrix.local_source import LocalSourceError, from_path
+
+    try:
+        source = from_path(requested)
+    except LocalSourceError as error:
+        raise ResolveError(str(error)) from None
+    return Resolution(LITELLM, requested, source.spec, f"local {source.kind} {source.path}", local=source.record())
+
+
 def resolve_litellm(requested: str, *, fetch: Fetch = fetch_json, probe: Probe | None = None,
                     cache: ProbeCache | None = None, limit: int = 25) -> Resolution:
+    from ccmatrix.local_source import looks_like_path
+
     if requested != "latest":
+        if looks_like_path(requested):
+            return resolve_local(requested)
         return Resolution(LITELLM, requested, requested, "pinned")
     url = PYPI_JSON.format(name=LITELLM)
     finals = litellm_finals(fetch(url))
@@ -197,6 +246,9 @@ def _from_memory(memory: Path, litellm: str, claude_code: str) -> dict[str, Reso
     out: dict[str, Resolution] = {}
     stored = json.loads(memory.read_text()) if memory.exists() else {}
     for key, requested in wanted.items():
+        if key == "litellm" and requested != "latest":
+            out[key] = resolve_litellm(requested)  # a pin, or a local source (hashed here: no registry involved)
+            continue
         if requested != "latest":
             out[key] = Resolution(LITELLM if key == "litellm" else CLAUDE_CODE, requested, requested, "pinned")
             continue

@@ -21,11 +21,12 @@ def judge_fidelity(outcome: TierResult, env, job: CellJob, job_id: str, provider
     verdict is `unexpected` or `unknown`."""
     if outcome.status in (Status.ERROR, Status.NOT_APPLICABLE, Status.NOT_TESTED):
         return
+    from ccmatrix.local_source import release_of  # a local tree or wheel: the version it declares
     from fidelity import compare_run
 
     try:
         result = compare_run(env.client_captures(job_id), env.captures(job_id), provider=provider.id, tier=tier,
-                             litellm_version=job.litellm_version, rules=_rules(),
+                             litellm_version=release_of(job.litellm_version), rules=_rules(),
                              expected_upstream_model=provider.models.get(tier))
         outcome.fidelity = compact_fidelity(result.model_dump(mode="json"))
         verdict = result.verdict

@@ -1,4 +1,5 @@
-"""Boot the proxy under test once per (LiteLLM version, config) in a worker process and reuse it across jobs."""
+"""Boot the proxy under test once per (LiteLLM version or local source spec, config) in a worker process and reuse it
+across jobs."""
 from __future__ import annotations
 
 import secrets
@@ -7,6 +8,7 @@ from dataclasses import dataclass
 
 import httpx
 
+from ccmatrix.local_source import slug
 from ccmatrix.processes import ProcessExited, wait_until
 from worker.runtimes import ProxyBootError, ProxySpec, get_runtime
 
@@ -34,7 +36,7 @@ class ProxyPool:
         master_key = "sk-ccmatrix-" + secrets.token_hex(12)
         spec = ProxySpec(litellm_version=litellm_version, config_path=config_path, master_key=master_key,
                          port=sandbox.port("proxy"),
-                         log_path=config_path.parent / f"proxy-{litellm_version}-{config_digest}.log")
+                         log_path=config_path.parent / f"proxy-{slug(litellm_version)}-{config_digest}.log")
         started = time.monotonic()
         handle = self.runtime.start(spec, sandbox)
         self._wait_ready(handle, sandbox)

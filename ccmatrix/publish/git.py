@@ -255,7 +255,9 @@ class GitPublisher:
                 run_id: str | None = None, summary: str = "") -> GitResult:
         path = check_allowed_path(self.allowed_path if path is None else path, self.allowed_path)
         shown_repo = self._redact(self.repo)
-        message = f"Update compatibility matrix: LiteLLM {litellm_version}, Claude Code {claude_code_version}"
+        from ccmatrix.local_source import label  # a release: "LiteLLM 1.2.3"; a local tree or wheel: its label
+
+        message = f"Update compatibility matrix: {label(litellm_version)}, Claude Code {claude_code_version}"
         body = [f"LiteLLM version: {litellm_version}", f"Claude Code version: {claude_code_version}"]
         if run_id:
             body.append(f"Run: {run_id}")

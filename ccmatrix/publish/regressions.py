@@ -235,6 +235,17 @@ def _md(text: Any, limit: int = 200) -> str:
     return s.replace("\\", "\\\\").replace("|", "\\|").replace("`", "'").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def _litellm(version: str | None, bold: bool = False) -> str:
+    """"LiteLLM 1.2.3", or a local tree / wheel's label (path, sha256, declared version): a gate run on a change
+    is compared with the last published release like any other run."""
+    from ccmatrix.local_source import parse_spec
+
+    source = parse_spec(version)
+    if source is not None:
+        return f"**{_md(source.label, 400)}**" if bold else _md(source.label, 400)
+    return f"LiteLLM **{_md(version)}**" if bold else f"LiteLLM {_md(version)}"
+
+
 def _st(status: str | None) -> str:
     return "—" if status is None else f"{ICONS.get(status, '')} {status}".strip()
 
@@ -246,13 +257,13 @@ def _tier(t: TierChange) -> str:
 def to_markdown(report: RegressionReport, max_error: int = 200) -> str:
     head = "❌ regressed" if report.regressed else "✅ clean"
     lines = [f"## Compatibility matrix: {head}", ""]
-    versions = f"LiteLLM **{_md(report.litellm_version)}**, Claude Code **{_md(report.claude_code_version)}**"
+    versions = f"{_litellm(report.litellm_version, bold=True)}, Claude Code **{_md(report.claude_code_version)}**"
     if report.baseline_run_id is None:
         lines.append(f"{versions} · run `{_md(report.run_id)}` · no previously published matrix to compare with.")
         return "\n".join(lines) + "\n"
     lines.append(
         f"{versions} · run `{_md(report.run_id)}` against the last published run `{_md(report.baseline_run_id)}` "
-        f"(LiteLLM {_md(report.baseline_litellm_version)}, Claude Code {_md(report.baseline_claude_code_version)})."
+        f"({_litellm(report.baseline_litellm_version)}, Claude Code {_md(report.baseline_claude_code_version)})."
     )
     lines.append("")
     counts = ", ".join(f"{KIND_TITLES[k].lower()}: {len(report.of_kind(k))}" for k in KIND_ORDER)

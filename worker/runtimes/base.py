@@ -12,7 +12,7 @@ class ProxyBootError(RuntimeError):
 
 @dataclass(frozen=True)
 class ProxySpec:
-    litellm_version: str
+    litellm_version: str  # a release, or a local source spec (ccmatrix.local_source)
     config_path: Path  # the generated LiteLLM config (YAML), readable by the runtime
     master_key: str
     port: int  # port to bind (inside the sandbox for the process runtime)

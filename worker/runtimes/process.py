@@ -1,11 +1,12 @@
-"""The default proxy runtime: `litellm --config ...` from the cached, version-pinned venv, inside the sandbox."""
+"""The default proxy runtime: `litellm --config ...` from the cached venv of the release (or local source) under
+test, inside the sandbox."""
 from __future__ import annotations
 
 import subprocess
 from pathlib import Path
 
 from ccmatrix.processes import stop_group
-from ccmatrix.provision import ensure_litellm
+from ccmatrix.provision import ensure_litellm, proxy_script
 from ccmatrix.settings import get_settings
 from worker.runtimes.base import ProxyBootError, ProxySpec
 from worker.sandbox import die_with_parent
@@ -48,7 +49,7 @@ class ProcessRuntime:
         env = {"PATH": f"{venv / 'bin'}:/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": str(spec.config_path.parent),
                **OFFLINE_ENV, "LITELLM_MASTER_KEY": spec.master_key,
                **getattr(sandbox, "gateway_env", {})}   # the per-run CA, for production-shaped routing
-        cmd = [str(venv / "bin" / "litellm"), "--config", str(spec.config_path), "--host", "127.0.0.1",
+        cmd = [str(proxy_script(venv)), "--config", str(spec.config_path), "--host", "127.0.0.1",
                "--port", str(spec.port), "--num_workers", "1"]
         log_path = spec.log_path or spec.config_path.with_suffix(".log")
         log = open(log_path, "wb")  # a fresh log per boot: a boot error must not show an older boot's tail
