@@ -1,7 +1,10 @@
 """The ONE scripted model behind every dialect: decides a Reply from a UniversalRequest.
 
-Behaviours (the CLI's prompt = the last text block of the first user message; system prompt and
-<system-reminder> blocks ignored):
+How it reads a conversation (prompts.py, one path for every dialect): the turn to answer is the last user turn
+(tool results included); mid-conversation `role: "system"` messages, the system prompt and <system-reminder>
+blocks are context, never the turn to answer; the CLI's prompt = the last text block of the first user turn.
+
+Behaviours:
 - "Reply with exactly the word: X" / "Answer with exactly one word: X" -> "X"
 - "Count from 1 to N" -> "1 2 ... N" (streamed as several deltas)
 - "... Bash tool ... `cmd` ..." with a tool named Bash offered -> tool_use Bash {command, description};
@@ -15,9 +18,15 @@ Behaviours (the CLI's prompt = the last text block of the first user message; sy
 - a tool_search_tool_* server tool with deferred tools -> server_tool_use + tool_search_tool_result (tool_reference
   to the best-matching deferred tool) + tool_use of that tool
 - scenario {"reply_text": "..."} (POST /_emulator/jobs) overrides the plain text answer
+
+A repeat it cannot progress on: when its script re-issues a client tool call (same tool, same input) that the
+conversation already carries, answered, the reply is still given (as the script says) but tagged: the capture's
+`response.repeat` names the call. A real model would have used the result; the emulator could not, so a model-call
+loop made of such answers is the emulator's gap, not the gateway's (worker/check.py, the loop bound).
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import re
@@ -33,6 +42,18 @@ from .signatures import Signer
 
 READ_FILE = re.compile(r"\bread\b.*?[`'\"]?(?P<path>[\w./~-]+\.(?:png|jpe?g|gif|webp|pdf))\b", re.I | re.S)
 SEARCH = re.compile(r"(?:search (?:the web|online|the internet)?\s*(?:for)?|web ?search[^:]*:?)\s*[:\"'`]?(?P<q>[^\"'`\n]+)", re.I)
+
+
+@dataclasses.dataclass
+class ScriptedReply(Reply):
+    """A Reply that can say it repeats a call already answered (`repeat`, recorded in the capture's response)."""
+    repeat: str | None = None
+
+    def summary(self) -> dict:
+        out = super().summary()
+        if self.repeat:
+            out["repeat"] = self.repeat
+        return out
 
 
 def _tool_id(prefix: str, *parts) -> str:
@@ -60,8 +81,8 @@ class ScriptedModel:
         if thinking_on(req) and not applied.has("strip_thinking"):
             content = [self._thinking(req, applied)] + content
         usage = self._usage(req, content, applied, provider, model)
-        return Reply(model=model, content=content, stop_reason=stop, usage=usage,
-                     stream_hints={"buffer": applied.has("buffer_stream")})
+        return ScriptedReply(model=model, content=content, stop_reason=stop, usage=usage,
+                             stream_hints={"buffer": applied.has("buffer_stream")}, repeat=_repeat(req, content))
 
     def count_tokens(self, req: UniversalRequest, applied: Applied) -> int:
         media.validate_blocks(req)
@@ -108,14 +129,14 @@ class ScriptedModel:
             return [self._tool_use("Bash", {"command": cmd, "description": f"Run {cmd.split()[0]}"}, req)], "tool_use"
 
         m = READ_FILE.search(prompt)
-        if m and "Read" in tool_names and allow_tools and not _attachments(req.messages[-1]):
+        if m and "Read" in tool_names and allow_tools and not _attachments(prompts.last_turn(req)):
             return [self._tool_use("Read", {"file_path": m.group("path")}, req)], "tool_use"
 
         m = SEARCH.search(prompt)
         if m and "WebSearch" in tool_names and allow_tools:
             return [self._tool_use("WebSearch", {"query": m.group("q").strip()[:200]}, req)], "tool_use"
 
-        attached = _attachments(req.messages[-1]) if req.messages else []
+        attached = _attachments(prompts.last_turn(req))
         if attached:
             return [{"type": "text", "text": " ".join(media.describe(b, applied.has("corrupt_image")) for b in attached)}], "end_turn"
 
@@ -227,6 +248,23 @@ def _attachments(message: Message | None) -> list[Part]:
     if not message or message.role != "user":
         return []
     return [p for p in message.parts if p.kind in ("image", "document")]
+
+
+def _repeat(req: UniversalRequest, content: list) -> str | None:
+    """Why this answer is a repeat the script cannot progress on: a client tool call (name and input) the
+    conversation already carries in an earlier assistant turn — answered, since _check_tool_pairs refuses a
+    tool_use without its tool_result. None for a fresh answer."""
+    last = prompts.last_turn(req)
+    asked = {(p.name, json.dumps(p.input, sort_keys=True)): i for i, m in enumerate(req.messages)
+             if m.role == "assistant" and m is not last for p in m.parts if p.kind == "tool_use"}
+    for b in content:
+        if b.get("type") != "tool_use":
+            continue
+        at = asked.get((b.get("name"), json.dumps(b.get("input"), sort_keys=True)))
+        if at is not None:
+            return (f"the scripted model re-issued tool_use {b.get('name')} {json.dumps(b.get('input'))[:200]}, "
+                    f"already answered at messages.{at}: it cannot progress on this conversation")
+    return None
 
 
 def _check_tool_pairs(req: UniversalRequest) -> None:

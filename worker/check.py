@@ -1,6 +1,7 @@
 """What a feature check sees (CheckContext) and the base classes checks are written with."""
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +17,22 @@ from worker.classify import classify_run, evidence_for
 from worker.driver import CliRun, run_cli
 
 GATEWAY_BODY_LIMIT = 2048
+
+# The loop bound: the most model calls one tier may make before the worker stops the CLI (Check.max_model_calls;
+# a check whose scenario needs more declares its own). A tool round needs 2, a web search 3-4; the rest is headroom
+# for the CLI's own side requests and a retry. A tier over it is a loop — the same question asked again and again
+# (343 calls until the CLI's 180 s timeout were measured) — stopped at once, not left to the timeout and its retries.
+DEFAULT_MAX_MODEL_CALLS = 12
+LOOP_EVIDENCE_CALLS = 5  # how many of the last calls the loop's evidence quotes
+
+
+class ModelCallLoop(Exception):
+    """Raised out of CheckContext.run_cli when the worker stopped the CLI for making more model calls than the
+    check's bound; carries the tier's outcome (worker/tier.py returns it instead of the check's)."""
+
+    def __init__(self, outcome: TierResult):
+        super().__init__(outcome.error)
+        self.outcome = outcome
 
 
 @dataclass
@@ -37,6 +54,8 @@ class CheckContext:
     direct_prefix: str = ""  # e.g. /_job/<id> so the recorder tags the request with this tier run
     client_reader: Callable[[], list[dict]] = lambda: []  # what the CLI/direct requests got from the gateway
     decisive: tuple[str, ...] = ()  # the check's decisive assertions: a pass needs every one of them to have run
+    max_model_calls: int = DEFAULT_MAX_MODEL_CALLS  # the loop bound (the check's own, see Check.max_model_calls)
+    watch_every_s: float = 1.0  # how often the model calls are counted while the CLI runs
     secrets: tuple[str, ...] = ()  # values masked wherever evidence quotes the gateway
     client_env: dict[str, str] | None = None  # the column's client mode (Provider.client_env); None = Anthropic API
     started: float = field(default_factory=time.time)
@@ -51,10 +70,67 @@ class CheckContext:
         run = run_cli(self.claude_binary, prompt=prompt, model=self.model, base_url=self.proxy_url,
                       api_key=self.proxy_key, sandbox=self.sandbox, timeout_s=self.settings.cli_timeout_s,
                       max_retries=self.settings.cli_max_retries, args=args, env=env, stdin_data=stdin_data,
-                      files=files, client_env=self.client_env)
+                      files=files, client_env=self.client_env, watch=self.over_bound,
+                      watch_every_s=self.watch_every_s)
         self.cli_runs.append(run)
         self._captures = None
+        if run.stopped:
+            raise ModelCallLoop(self.loop_outcome(run))
         return run
+
+    # --- the loop bound ------------------------------------------------------------------------------
+    def counted_calls(self) -> list[dict]:
+        """The model calls this tier has made so far, read afresh: the provider's side (the emulator's capture),
+        or — against a real provider, which shows nothing — what the CLI sent through the recorder (its POSTs,
+        token counting aside)."""
+        self._captures = None
+        if self.emulated:
+            return self.model_calls()
+        return [c for c in self.client_reader() if c.get("method") == "POST"
+                and not re.search(r"count[_-]tokens", str(c.get("path") or ""))]
+
+    def over_bound(self) -> str | None:
+        """The driver's watch: "model-call loop: N calls > bound B" once the tier is over its bound, else None.
+        A capture that cannot be read now is no verdict (the next look, or the CLI's own end, decides)."""
+        try:
+            n = len(self.counted_calls())
+        except SoftTimeLimitExceeded:
+            raise
+        except Exception:
+            return None
+        return f"model-call loop: {n} calls > bound {self.max_model_calls}" if n > self.max_model_calls else None
+
+    def loop_outcome(self, run: CliRun) -> TierResult:
+        """The outcome of a tier stopped by its loop bound, with the loop in the evidence.
+
+        Who is to blame: a loop is the same question asked again and again. When the emulator tagged its answers
+        as repeats it could not progress on (a capture's `response.repeat`: its script re-issued a tool call the
+        conversation already carried, answered — emulator/model.py), the gateway delivered the conversation and
+        the scripted model failed to read it: `error`, cause `emulator_gap`. Otherwise the model was not given
+        what it needed to move on (e.g. the gateway dropped the tool result, so the model asked again): `fail`,
+        cause `gateway`. Never retryable: a loop would only loop again."""
+        try:
+            calls = self.counted_calls()
+        except SoftTimeLimitExceeded:
+            raise
+        except Exception:
+            calls = []
+        repeats = [c for c in calls if ((c.get("response") or {}).get("repeat"))]
+        reason = run.stopped or f"model-call loop: {len(calls)} calls > bound {self.max_model_calls}"
+        loop = {"calls": len(calls), "bound": self.max_model_calls,
+                "last_calls": [f"{c.get('method', '?')} {c.get('path', '?')} -> {c.get('status')}"
+                               + (f" ({c.get('cause')})" if c.get("cause") else "")
+                               for c in calls[-LOOP_EVIDENCE_CALLS:]]}
+        if self.emulated and repeats:
+            loop["repeats"] = len(repeats)
+            loop["repeat"] = self.mask(str(repeats[-1]["response"]["repeat"]))[:500]
+            text = f"emulator gap: {reason}; {loop['repeat']}"
+            return TierResult.errored(text, cause="emulator_gap", duration_ms=run.duration_ms,
+                                      evidence=evidence_for(run, self.calls(), findings=self.findings(),
+                                                            model_call_loop=loop))
+        return TierResult.failed(reason, cause="gateway", duration_ms=run.duration_ms,
+                                 evidence=evidence_for(run, self.calls(), assertion=reason, findings=self.findings(),
+                                                       model_call_loop=loop))
 
     def proxy_client(self, timeout: float = 60.0) -> httpx.Client:
         """A client for direct requests to the proxy (count_tokens, tool_search), authenticated."""
@@ -196,6 +272,9 @@ class Check:
 
     needs_emulator = False  # True: the strong assertion needs the upstream capture (real mode → not_tested)
     decisive: tuple[str, ...] = ()
+    # The loop bound: the most model calls a tier of this check may make (more than its scenario can need); over
+    # it, the worker stops the CLI at once and the tier reports the loop (CheckContext.loop_outcome).
+    max_model_calls: int = DEFAULT_MAX_MODEL_CALLS
 
     def run(self, ctx: CheckContext) -> TierResult:
         raise NotImplementedError

@@ -9,6 +9,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from ccmatrix.processes import stop_group
 from worker.sandbox import die_with_parent
@@ -64,6 +65,7 @@ class CliRun:
     timed_out: bool
     transcript: Transcript = field(repr=False)
     argv: list[str] = field(default_factory=list)
+    stopped: str | None = None  # why the worker stopped the CLI before it finished (its `watch` said so)
 
     @property
     def result(self):
@@ -120,9 +122,13 @@ def run_cli(
     files: dict[str, bytes] | None = None,
     keep_dir: Path | None = None,
     client_env: dict[str, str] | None = None,
+    watch: Callable[[], str | None] | None = None,
+    watch_every_s: float = 1.0,
 ) -> CliRun:
     """Run the CLI once. A fresh HOME and cwd per run; stdin /dev/null unless stdin_data is given. `client_env`: the
-    column's client mode (Provider.client_env), None = the Anthropic API at `base_url` with `api_key`."""
+    column's client mode (Provider.client_env), None = the Anthropic API at `base_url` with `api_key`.
+    `watch`, called every `watch_every_s` while the CLI runs: a reason (str) stops the CLI at once (its process
+    group killed, what it printed so far kept) and becomes `CliRun.stopped` — e.g. the model-call loop bound."""
     workdir = Path(tempfile.mkdtemp(prefix="ccmatrix-cli-"))
     home, cwd = workdir / "home", workdir / "project"
     home.mkdir()
@@ -139,13 +145,9 @@ def run_cli(
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=die_with_parent,
     )
     timed_out = False
+    stopped = None
     try:
-        try:
-            stdout, stderr = process.communicate(stdin_data, timeout=timeout_s)
-        except subprocess.TimeoutExpired:
-            timed_out = True
-            stop_group(process, grace_s=0)
-            stdout, stderr = process.communicate()
+        stdout, stderr, timed_out, stopped = _wait(process, stdin_data, started + timeout_s, watch, watch_every_s)
     except BaseException:
         # Interrupted: the job's soft time limit (Celery raises SoftTimeLimitExceeded right here, out of the wait),
         # Ctrl-C, SIGTERM. The CLI and everything it started go now, it is reaped, its HOME and cwd removed.
@@ -163,7 +165,31 @@ def run_cli(
     shutil.rmtree(workdir, ignore_errors=True)
     return CliRun(exit_code=None if timed_out else process.returncode, stdout=stdout, stderr=stderr,
                   duration_ms=duration_ms, cpu_s=cpu_s, timed_out=timed_out,
-                  transcript=Transcript(parse(stdout)), argv=argv)
+                  transcript=Transcript(parse(stdout)), argv=argv, stopped=stopped)
+
+
+def _wait(process: subprocess.Popen, stdin_data: str | None, deadline: float,
+          watch: Callable[[], str | None] | None, every_s: float) -> tuple[str, str, bool, str | None]:
+    """Wait for the CLI until `deadline` (monotonic), asking `watch` between waits: (stdout, stderr, timed out,
+    stopped because). The pipes are drained all along (communicate is resumed after each wait, its input sent once)."""
+    first = True
+    while True:
+        remaining = deadline - time.monotonic()
+        step = remaining if watch is None else min(remaining, every_s)
+        try:
+            stdout, stderr = process.communicate(stdin_data if first else None, timeout=max(step, 0.0))
+            return stdout, stderr, False, None
+        except subprocess.TimeoutExpired:
+            first = False
+        if time.monotonic() >= deadline:
+            stop_group(process, grace_s=0)
+            stdout, stderr = process.communicate()
+            return stdout, stderr, True, None
+        reason = watch() if watch is not None else None
+        if reason:
+            stop_group(process, grace_s=0)
+            stdout, stderr = process.communicate()
+            return stdout, stderr, False, reason
 
 
 def _abandon(process: subprocess.Popen, workdir: Path) -> None:
