@@ -91,6 +91,10 @@ class Case(_Strict):
     claude_code: str
     provider_behaviour: str = Field(min_length=1)
     assertion_hint: str = Field(min_length=1)
+    # Texts that identify this bug in a red cell (`ccmatrix corpus run`): any of them, as a case-insensitive substring
+    # of a failed tier's assertion, error, gateway response or upstream refusal. Empty: any red tier counts (the
+    # report says the match was not checked).
+    match: list[str] = Field(default_factory=list)
     confidence: Literal["high", "medium", "low"]
     confidence_note: str | None = None
 
@@ -101,6 +105,13 @@ class Case(_Strict):
             _version(item)
         if len(set(value)) != len(value):
             raise ValueError("a release is listed twice")
+        return value
+
+    @field_validator("match")
+    @classmethod
+    def _match_texts(cls, value: list[str]) -> list[str]:
+        if any(not isinstance(item, str) or not item.strip() for item in value):
+            raise ValueError("an empty match text")
         return value
 
     @field_validator("fixed")

@@ -1,0 +1,131 @@
+"""ccmatrix.corpus_run: the reproduced / not reproduced / not run verdict of a corpus case, on fabricated outcomes."""
+from __future__ import annotations
+
+import pytest
+
+from ccmatrix.contract import CellOutcome
+from ccmatrix.corpus import load_corpus
+from ccmatrix.corpus_run import NOT_REPRODUCED, NOT_RUN, REPRODUCED, Side, judge, report, score_line
+from ccmatrix.outcomes import Evidence, GatewayResponse, TierResult, UpstreamCall
+
+
+@pytest.fixture(scope="module")
+def corpus():
+    return {case.id: case for case in load_corpus()}
+
+
+@pytest.fixture
+def case(corpus):
+    """A closed case with two or more tiers, given match texts."""
+    base = next(c for c in corpus.values() if not c.is_open and len(c.cell.tiers) >= 2)
+    return base.model_copy(update={"match": ["invalid beta flag", "cache_read"]})
+
+
+def outcome(case, **tiers: TierResult) -> CellOutcome:
+    full = {name: tiers.get(name, TierResult.passed()) for name in case.cell.tiers}
+    return CellOutcome.from_tiers(case.cell.feature, case.cell.provider, full)
+
+
+def red(assertion=None, error="turn 2 failed", body=None, refusal=None) -> TierResult:
+    evidence = Evidence(assertion=assertion,
+                        gateway_response=GatewayResponse(status=400, body=body) if body else None,
+                        upstream_calls=[UpstreamCall(method="POST", path="/x", status=400, cause="refused",
+                                                     reason=refusal)] if refusal else [])
+    return TierResult.failed(error, evidence=evidence)
+
+
+def test_red_for_the_reason_at_buggy_and_green_at_fixed_is_reproduced(case):
+    tier = case.cell.tiers[0]
+    buggy = Side(case.buggy[0], outcome(case, **{tier: red(refusal="400 invalid beta flag: mcp-servers")}))
+    fixed = Side(case.fixed, outcome(case))
+    verdict = judge(case, buggy, fixed)
+    assert verdict.verdict == REPRODUCED
+    assert f"red at buggy {case.buggy[0]}" in verdict.reason and f"green at fixed {case.fixed}" in verdict.reason
+    assert verdict.buggy["red_for_case"] == {tier: "invalid beta flag"}
+    assert verdict.line().startswith(f"{case.id}: reproduced: ")
+
+
+@pytest.mark.parametrize("where", ["assertion", "error", "body"])
+def test_the_match_is_found_in_the_assertion_the_error_or_the_gateway_response(case, where):
+    tier = case.cell.tiers[-1]
+    kw = {"assertion": "x", "error": "y", "body": None}
+    kw[where] = "turn 2: cache_read_input_tokens was 0"
+    verdict = judge(case, Side("1", outcome(case, **{tier: red(**kw)})), Side("2", outcome(case)))
+    assert verdict.verdict == REPRODUCED and verdict.matched_by == "match"
+
+
+def test_red_for_another_reason_at_buggy_is_not_reproduced(case):
+    tier = case.cell.tiers[0]
+    buggy = Side("1", outcome(case, **{tier: red(assertion="tool_result delivered", error="no tool call")}))
+    verdict = judge(case, buggy, Side("2", outcome(case)))
+    assert verdict.verdict == NOT_REPRODUCED and "not for the case's reason" in verdict.reason
+
+
+def test_green_at_buggy_is_not_reproduced(case):
+    verdict = judge(case, Side("1", outcome(case)), Side("2", outcome(case)))
+    assert verdict.verdict == NOT_REPRODUCED and verdict.reason == "green at buggy 1"
+
+
+def test_still_red_for_the_same_reason_at_fixed_is_not_reproduced(case):
+    tier = case.cell.tiers[0]
+    same = red(body="invalid beta flag")
+    verdict = judge(case, Side("1", outcome(case, **{tier: same})), Side("2", outcome(case, **{tier: same})))
+    assert verdict.verdict == NOT_REPRODUCED and "still red for the same reason at fixed 2" in verdict.reason
+
+
+def test_red_at_fixed_for_another_reason_still_counts_the_bug_as_gone(case):
+    tier = case.cell.tiers[0]
+    verdict = judge(case, Side("1", outcome(case, **{tier: red(body="invalid beta flag")})),
+                    Side("2", outcome(case, **{tier: red(assertion="tool_result delivered")})))
+    assert verdict.verdict == REPRODUCED and "red only for another reason" in verdict.reason
+
+
+def test_an_error_cell_could_not_tell_at_either_side(case):
+    tier = case.cell.tiers[0]
+    broken = outcome(case, **{tier: TierResult.errored("proxy did not boot")})
+    assert judge(case, Side("1", broken), Side("2", outcome(case))).verdict == NOT_REPRODUCED
+    verdict = judge(case, Side("1", outcome(case, **{tier: red(body="invalid beta flag")})), Side("2", broken))
+    assert verdict.verdict == NOT_REPRODUCED and "is error (could not tell)" in verdict.reason
+    lost = judge(case, Side("1", failed="the local worker died"), Side("2", outcome(case)))
+    assert lost.verdict == NOT_REPRODUCED and "the local worker died" in lost.reason
+
+
+def test_a_release_that_does_not_install_is_not_run_with_its_reason(case):
+    verdict = judge(case, Side("1.2.3", not_run="litellm 1.2.3 does not install: no wheel"), Side("2", outcome(case)))
+    assert verdict.verdict == NOT_RUN and verdict.line() == f"{case.id}: not run: buggy 1.2.3: litellm 1.2.3 does not install: no wheel"
+    tier = case.cell.tiers[0]
+    fixed_missing = judge(case, Side("1", outcome(case, **{tier: red(body="invalid beta flag")})),
+                          Side("9.9.9", not_run="does not install"))
+    assert fixed_missing.verdict == NOT_RUN and "fixed 9.9.9: does not install" in fixed_missing.reason
+
+
+def test_an_open_case_needs_only_the_buggy_release(corpus):
+    open_case = next(c for c in corpus.values() if c.is_open).model_copy(update={"match": ["BedrockException"]})
+    tier = open_case.cell.tiers[0]
+    verdict = judge(open_case, Side("1", outcome(open_case, **{tier: red(body="400 BedrockException: web_search")})),
+                    None)
+    assert verdict.verdict == REPRODUCED and "fix open" in verdict.reason and verdict.fixed is None
+
+
+def test_without_match_texts_any_red_tier_counts_and_the_report_says_so(case):
+    bare = case.model_copy(update={"match": []})
+    tier = bare.cell.tiers[0]
+    verdict = judge(bare, Side("1", outcome(bare, **{tier: red(assertion="anything")})), Side("2", outcome(bare)))
+    assert verdict.verdict == REPRODUCED and verdict.matched_by == "any red" and "no match text" in verdict.reason
+
+
+def test_only_the_cases_tiers_count(case):
+    other = outcome(case)
+    other.tiers["not-a-case-tier"] = red(body="invalid beta flag")
+    assert judge(case, Side("1", other), Side("2", outcome(case))).verdict == NOT_REPRODUCED
+
+
+def test_score_and_report(case):
+    tier = case.cell.tiers[0]
+    good = judge(case, Side("1", outcome(case, **{tier: red(body="invalid beta flag")})), Side("2", outcome(case)))
+    bad = judge(case, Side("1", outcome(case)), Side("2", outcome(case)))
+    skipped = judge(case, Side("1", not_run="no"), Side("2", outcome(case)))
+    assert score_line([good, bad, skipped]) == "corpus: 1/3 reproduced"
+    document = report([good, bad, skipped], generated_at="now")
+    assert document["counts"] == {"reproduced": 1, "not_reproduced": 1, "not_run": 1}
+    assert document["score"] == "corpus: 1/3 reproduced" and len(document["cases"]) == 3
