@@ -129,3 +129,12 @@ def test_score_and_report(case):
     document = report([good, bad, skipped], generated_at="now")
     assert document["counts"] == {"reproduced": 1, "not_reproduced": 1, "not_run": 1}
     assert document["score"] == "corpus: 1/3 reproduced" and len(document["cases"]) == 3
+
+
+def test_every_case_names_its_match_texts_and_an_empty_one_is_refused(corpus):
+    from ccmatrix.corpus import CorpusError, parse_case
+
+    assert all(case.match for case in corpus.values())
+    data = next(iter(corpus.values())).model_dump(mode="json", exclude_none=True)
+    with pytest.raises(CorpusError, match=r"x.yaml: match: .*empty match text"):
+        parse_case({**data, "match": ["ok", " "]}, "x.yaml")
