@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from ccmatrix import options
+from ccmatrix.cli_bisect import COMMANDS as BISECT_COMMANDS
 from ccmatrix.publish.commands import diff, history, publish
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 120}
@@ -186,6 +187,7 @@ def _redact(url: str) -> str:
 @options.tiers
 @options.litellm_version
 @options.claude_code_version
+@options.tier_models
 @options.manifest
 @options.gateway_profile
 @options.strict_fidelity
@@ -320,7 +322,7 @@ def provision(manifest_path, litellm_version, claude_code_version) -> int:
     return 0
 
 
-for _command in (history, diff, publish):
+for _command in (history, diff, publish, *BISECT_COMMANDS):
     cli.add_command(_command)
 for _command in cli.commands.values():  # -h too, also when a command is used without the group's context
     _command.context_settings = {**CONTEXT, **_command.context_settings}

@@ -14,6 +14,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 DEFAULT_MANIFEST = Path(__file__).resolve().parent.parent / "manifest.yaml"
 
 ID_PATTERN = r"^[a-z][a-z0-9_]*$"
+# A tier's model: one of these policies, resolved from the CLI's own model table when a run is planned
+# (ccmatrix/tiers.py), or an explicit Claude API id. `latest`: the newest model of the tier's family the CLI
+# version knows; `alias`: what the CLI's own alias for the family resolves to for the column's client.
+TIER_POLICIES = ("latest", "alias")
 VERSION_PATTERN = re.compile(r"^\d+\.\d+\.\d+([.-]?[A-Za-z0-9.]+)?$")
 
 
@@ -29,7 +33,15 @@ class Provider(_Strict):
     id: str = Field(pattern=ID_PATTERN)
     name: str = Field(min_length=1)
     route: str  # a provider package: providers/<route>/
-    models: dict[str, str]
+    # tier → the id the provider knows the tier's model by; null: the provider does not offer it (the tier is then
+    # not_applicable on this column, with the reason in `not_offered`). Omitted: derived from the CLI's model table
+    # when the run is planned (ccmatrix/tiers.py); explicit ids win over derivation.
+    models: dict[str, str | None] | None = None
+    # tier → why the column's model for it is null (written by the planner from the model table, or by hand).
+    not_offered: dict[str, str] = Field(default_factory=dict)
+    # tier → the Claude API id this column's tier tests, where it differs from the manifest's `tiers` (the `alias`
+    # policy resolves per client mode). Written by the planner; the proxy alias is named after it.
+    api_models: dict[str, str] = Field(default_factory=dict)
 
     @field_validator("route")
     @classmethod
@@ -81,8 +93,9 @@ class Manifest(_Strict):
         for tier, model in value.items():
             if not re.match(ID_PATTERN, tier):
                 raise ValueError(f"tier name {tier!r} must match {ID_PATTERN}")
-            if not str(model).startswith("claude-"):
-                raise ValueError(f"tier {tier!r}: model id {model!r} must be a real Claude model id (claude-...)")
+            if model not in TIER_POLICIES and not str(model).startswith("claude-"):
+                raise ValueError(f"tier {tier!r}: {model!r} must be a policy ({', '.join(TIER_POLICIES)}) or a real "
+                                 f"Claude model id (claude-...)")
         return value
 
     @model_validator(mode="after")
@@ -96,12 +109,22 @@ class Manifest(_Strict):
         tier_names = set(self.tiers)
         provider_ids = {p.id for p in self.providers}
         for index, provider in enumerate(self.providers):
-            missing = tier_names - set(provider.models)
-            if missing:
-                raise ValueError(f"providers[{index}].models: missing tier(s) {sorted(missing)} for {provider.id!r}")
-            extra = set(provider.models) - tier_names
-            if extra:
-                raise ValueError(f"providers[{index}].models: unknown tier(s) {sorted(extra)} for {provider.id!r}")
+            if provider.models is not None:
+                missing = tier_names - set(provider.models)
+                if missing:
+                    raise ValueError(f"providers[{index}].models: missing tier(s) {sorted(missing)} for "
+                                     f"{provider.id!r} (name every tier, or omit `models` to derive them)")
+            for field in ("models", "not_offered", "api_models"):
+                extra = set(getattr(provider, field) or {}) - tier_names
+                if extra:
+                    raise ValueError(f"providers[{index}].{field}: unknown tier(s) {sorted(extra)} for {provider.id!r}")
+            for tier, model in (provider.models or {}).items():
+                if model is None and not str(provider.not_offered.get(tier) or "").strip():
+                    raise ValueError(f"providers[{index}].models.{tier}: null (not offered) needs a reason in "
+                                     f"providers[{index}].not_offered.{tier}")
+            for tier, model in provider.api_models.items():
+                if not model.startswith("claude-"):
+                    raise ValueError(f"providers[{index}].api_models.{tier}: {model!r} must be a Claude model id")
         checks = known_checks()  # the check modules on disk are the source of valid names
         for index, feature in enumerate(self.features):
             if feature.check not in checks:
@@ -132,6 +155,36 @@ class Manifest(_Strict):
 
     def feature_tiers(self, feature: Feature) -> list[str]:
         return list(feature.tiers) if feature.tiers else list(self.tiers)
+
+    # --- tier models (a concrete manifest: the planner resolved every policy, ccmatrix/tiers.py) ----------------
+    def unresolved(self) -> list[str]:
+        """What still needs the CLI's model table: tiers named by policy, columns without models for a tier."""
+        out = [f"tiers.{t}: {m}" for t, m in self.tiers.items() if m in TIER_POLICIES]
+        for provider in self.providers:
+            missing = [t for t in self.tiers if t not in (provider.models or {})]
+            if missing:
+                out.append(f"providers.{provider.id}.models: {', '.join(missing)}")
+        return out
+
+    def provider_model(self, tier: str, provider_id: str) -> str | None:
+        """The id the column's provider knows the tier's model by; None: not offered there (see not_offered)."""
+        models = self.provider(provider_id).models
+        if models is None or tier not in models:
+            raise ManifestError(f"providers.{provider_id}.models.{tier} is not resolved: a run's manifest is made "
+                                f"concrete when the run is planned (producer/plan.py)")
+        return models[tier]
+
+    def api_model(self, tier: str, provider_id: str) -> str:
+        """The Claude API id the column's tier tests (what the CLI is told, via the proxy alias named after it)."""
+        model = self.provider(provider_id).api_models.get(tier) or self.tiers[tier]
+        if model in TIER_POLICIES:
+            raise ManifestError(f"tiers.{tier}: {model!r} is not resolved: a run's manifest is made concrete when "
+                                f"the run is planned (producer/plan.py)")
+        return model
+
+    def proxy_alias(self, tier: str, provider_id: str) -> str:
+        """The proxy alias the CLI asks for on this column and tier (alias_for the tier's Claude API id)."""
+        return alias_for(self.api_model(tier, provider_id), provider_id)
 
     def select(self, features: list[str] | None, providers: list[str] | None, tiers: list[str] | None) -> "Selection":
         """The cells of a run, refusing unknown names with a clear message."""

@@ -9,7 +9,7 @@ from collections import Counter
 from datetime import datetime, timezone
 from typing import Any, Iterable, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ccmatrix.manifest import Manifest, Selection
 from ccmatrix.outcomes import CAUSES, CellResult, Status, TierResult
@@ -37,11 +37,46 @@ class Cell(BaseModel):
 
 
 class ProviderDetail(BaseModel):
-    """One provider column: its display name and how it ran."""
+    """One provider column: its display name, how it ran and, per tier, the model id it was tested with."""
 
     model_config = ConfigDict(extra="forbid")
     upstream: Upstream
     name: str
+    # Added in v1 without a version bump: tier → the id the column's provider knows the tier's model by (null: the
+    # CLI's model table says that provider does not offer it; the tier is not_applicable there).
+    models: dict[str, str | None] | None = None
+
+
+class TierModel(BaseModel):
+    """How a tier's model was chosen for the run (ccmatrix/tiers.py): the policy asked for and the model it gave."""
+
+    model_config = ConfigDict(extra="forbid")
+    model: str  # the Claude API id (a column may test another one under the `alias` policy: providers_detail)
+    policy: str | None = None  # "latest" | "alias" | "explicit"
+    requested: str | None = None  # what the manifest or --tier-models said
+    source: str | None = None  # "manifest" | "--tier-models"
+    model_table: str | None = None  # the Claude Code version whose model table was asked
+    table_model: str | None = None  # the model's id in that table
+
+
+class LiteLLMSource(BaseModel):
+    """A LiteLLM under test that is not a release (ccmatrix/local_source.py): a local source tree or a built wheel.
+    `litellm_version` then holds its spec (`<path>#sha256=<hex>[&declares=<version>]`), never a release number."""
+
+    model_config = ConfigDict(extra="forbid")
+    kind: Literal["tree", "wheel"]
+    path: str
+    sha256: str  # a wheel: of the file; a tree: of its files' relative paths and contents
+    declares: str | None = None  # the version the package declares
+    label: str  # "LiteLLM local tree <path> (sha256 <12 hex>…, declares 1.x.y)": how the page and reports name it
+
+
+def litellm_source(litellm_version: str) -> LiteLLMSource | None:
+    """The local source a matrix's litellm_version names (None for a release)."""
+    from ccmatrix.local_source import parse_spec
+
+    source = parse_spec(litellm_version)
+    return LiteLLMSource(**source.record()) if source else None
 
 
 class GatewayProfileRecord(BaseModel):
@@ -72,10 +107,21 @@ class Matrix(BaseModel):
     # Added in v1 without a version bump: optional for older documents, always written by build_matrix.
     providers_detail: dict[str, ProviderDetail] = Field(default_factory=dict)
     tiers: list[str] = Field(default_factory=list)
+    # Added in v1 without a version bump: tier → its policy and the model it resolved to (written by build_matrix).
+    tier_models: dict[str, TierModel] = Field(default_factory=dict)
     # Added in v1 without a version bump: optional for older documents, written by build_matrix when known.
     gateway_profile: GatewayProfileRecord | None = None
+    # Added in v1 without a version bump: written by build_matrix when the run tested a local tree or wheel.
+    litellm_source: LiteLLMSource | None = None
     features: list[FeatureRow]
     report: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _litellm_source(self) -> "Matrix":
+        """A litellm_version that is a local source's spec always comes with its record (and only then)."""
+        if self.litellm_source is None:
+            self.litellm_source = litellm_source(self.litellm_version)
+        return self
 
 
 class IncompleteMatrix(ValueError):
@@ -94,10 +140,13 @@ def build_matrix(
     report: dict[str, Any] | None = None,
     upstreams: dict[str, str] | None = None,
     gateway_profile: dict[str, Any] | None = None,
+    tier_models: dict[str, dict[str, Any]] | None = None,
 ) -> Matrix:
     """The matrix of a finished run; `upstreams` ({provider: emulator|real|mixed|unknown}) is what the callback
     derived with `column_upstreams` (derived here from the cells' `upstream` when not given); `gateway_profile`
-    ({name, settings}) likewise from `run_gateway_profile` (derived here from the cells when not given)."""
+    ({name, settings}) likewise from `run_gateway_profile` (derived here from the cells when not given);
+    `tier_models` (tier → {policy, requested, model, ...}) is the plan's record (the manifest's tiers when not given).
+    `manifest` is the run's concrete manifest: each column's models per tier come from it."""
     by_key = {(c.feature, c.provider): c for c in cells}
     expected = {(f, p) for f in selection.features for p in selection.providers}
     missing = sorted(expected - set(by_key))
@@ -123,6 +172,12 @@ def build_matrix(
     if gateway_profile is None:
         gateway_profile, _ = run_gateway_profile(cells)
     names = {p: manifest.provider(p).name for p in selection.providers}
+    if tier_models is None:
+        tier_models = {t: {"model": manifest.tiers[t]} for t in selection.tiers}
+
+    def column_models(provider_id: str) -> dict[str, str | None] | None:
+        models = manifest.provider(provider_id).models
+        return None if models is None else {t: models.get(t) for t in selection.tiers if t in models}
     return Matrix(
         generated_at=generated_at or datetime.now(timezone.utc),
         run_id=run_id,
@@ -130,9 +185,11 @@ def build_matrix(
         claude_code_version=claude_code_version,
         providers=list(selection.providers),
         provider_names=names,
-        providers_detail={p: ProviderDetail(upstream=upstreams.get(p, "unknown"), name=names[p])
+        providers_detail={p: ProviderDetail(upstream=upstreams.get(p, "unknown"), name=names[p],
+                                            models=column_models(p))
                           for p in selection.providers},
         tiers=list(selection.tiers),
+        tier_models={t: TierModel(**tier_models[t]) for t in selection.tiers if t in tier_models},
         gateway_profile=(GatewayProfileRecord(name=gateway_profile["name"],
                                               settings=gateway_profile.get("settings") or {})
                          if gateway_profile else None),

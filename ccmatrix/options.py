@@ -34,6 +34,16 @@ def _faults(ctx: click.Context, param: click.Parameter, values: tuple[str, ...])
     return faults
 
 
+def _tier_models(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> dict[str, str] | None:
+    """`--tier-models haiku=ID,sonnet=ID` → {"haiku": "ID", "sonnet": "ID"}; nothing given → None."""
+    from ccmatrix.tiers import parse_overrides
+
+    try:
+        return parse_overrides(_split(ctx, param, values))
+    except ValueError as error:
+        raise click.BadParameter(str(error)) from None
+
+
 def _compose(*decorators: Callable) -> Callable:
     """Apply `decorators` so that the options show in the order given."""
 
@@ -51,12 +61,19 @@ providers = click.option("--providers", multiple=True, callback=_split, metavar=
                          help="Provider ids from the manifest, comma separated or repeated. Default: every column.")
 tiers = click.option("--tiers", multiple=True, callback=_split, metavar="TIERS",
                      help="Tiers from the manifest, comma separated or repeated. Default: every tier.")
-litellm_version = click.option("--litellm-version", default=None, metavar="VERSION",
-                               help="LiteLLM version under test, or `latest` (the newest final release whose proxy "
-                                    "installs). Default: the manifest's.")
+litellm_version = click.option("--litellm-version", default=None, metavar="VERSION|PATH",
+                               help="LiteLLM version under test, `latest` (the newest final release whose proxy "
+                                    "installs), or a local source tree / built wheel (.../litellm-X-*.whl) to gate a "
+                                    "change before it ships (installed as PATH[proxy] into a venv keyed by its "
+                                    "content hash; the path must exist on every worker host). Default: the "
+                                    "manifest's.")
 claude_code_version = click.option("--claude-code-version", default=None, metavar="VERSION",
                                    help="Claude Code version, or `latest` (the newest final release at least "
                                         "CCMATRIX_CLAUDE_CODE_MIN_AGE_DAYS old). Default: the manifest's.")
+tier_models = click.option("--tier-models", multiple=True, callback=_tier_models, metavar="TIER=ID,...",
+                           help="Tier models for this run only, e.g. haiku=claude-haiku-4-5,sonnet=claude-sonnet-4-5 "
+                                "(Claude API ids; each column's id comes from the CLI's model table, else from the "
+                                "manifest's `models`). Default: the manifest's tiers.")
 offline = click.option("--offline", is_flag=True,
                        help="Resolve `latest` from the last resolution instead of asking the registries.")
 manifest = click.option("--manifest", "manifest_path", default=None, type=click.Path(), metavar="FILE",
@@ -78,8 +95,8 @@ timeout = click.option("--timeout", type=float, default=None, metavar="SECONDS",
                        help="Stop waiting for the run after this many seconds.")
 
 #: What a run is: its cells, versions, manifest and judging. The keyword names are RunOptions' fields + manifest_path.
-run_selection = _compose(features, providers, tiers, litellm_version, claude_code_version, offline, manifest,
-                         gateway_profile, strict_fidelity, emulator_fault)
+run_selection = _compose(features, providers, tiers, litellm_version, claude_code_version, tier_models, offline,
+                         manifest, gateway_profile, strict_fidelity, emulator_fault)
 #: How a command that waits for a run ends: exit code and patience.
 run_following = _compose(fail_on_regression, timeout)
 

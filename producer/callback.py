@@ -57,7 +57,7 @@ def finish(results: list[Any], run: dict[str, Any]) -> dict[str, Any]:
     try:
         matrix = build_matrix(manifest, selection, cells, run_id=run["run_id"], litellm_version=litellm_version,
                               claude_code_version=claude_version, report=report, upstreams=upstreams,
-                              gateway_profile=gateway_profile)
+                              gateway_profile=gateway_profile, tier_models=run.get("tier_models") or None)
     except IncompleteMatrix as error:
         summary["reason"] = f"partial matrix, nothing published: {error}"
         return summary

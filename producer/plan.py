@@ -21,6 +21,7 @@ class RunOptions(BaseModel):
     strict_fidelity: bool = False
     offline: bool = False  # `latest` from the last resolution instead of asking the registries
     gateway_profile: str | None = None  # a profile of gateway_profiles/litellm.yaml; None: CCMATRIX_GATEWAY_PROFILE
+    tier_models: dict[str, str] | None = None  # --tier-models: tier → Claude API id (or policy) for this run only
 
 
 class RunPlan(BaseModel):
@@ -35,6 +36,9 @@ class RunPlan(BaseModel):
     versions: dict[str, Any] = Field(default_factory=dict)  # how each version was chosen (ccmatrix.resolve)
     gateway_profile: dict[str, Any] | None = None  # {name, settings}: the gateway profile every job runs with
     harness: list[dict[str, Any]] = Field(default_factory=list)  # [{setting, value, reason}] on top of the profile
+    # tier → {policy, requested, model, source[, model_table, table_model]}: how each tier's model was chosen
+    # (ccmatrix.tiers); the per-column ids are in the concrete `manifest` every job carries.
+    tier_models: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
 
 def new_run_id() -> str:
@@ -54,9 +58,18 @@ def plan_run(options: RunOptions, manifest: Manifest | None = None, manifest_pat
     # Re-validate the pins an operator passed on the command line, with the manifest's own rules.
     from ccmatrix.manifest import parse_manifest
 
-    checked = parse_manifest({**manifest.model_dump(mode="json"), "litellm_version": litellm_version,
+    from ccmatrix.local_source import is_local  # a local tree or wheel is no pin: the manifest keeps its own
+
+    checked = parse_manifest({**manifest.model_dump(mode="json"), "litellm_version": (
+        manifest.litellm_version if is_local(litellm_version) else litellm_version),
                               "claude_code_version": claude_code_version}, "run options")
-    manifest_data = checked.model_dump(mode="json", exclude_none=True)
+    # Tiers follow the CLI under test: policies and columns without models resolved once, here, from the model
+    # table of the resolved Claude Code version (read only when something needs it); every job gets the result.
+    from ccmatrix import tiers
+
+    table = (model_table(claude_code_version) if tiers.needs_table(checked, options.tier_models) else None)
+    resolution = tiers.resolve(checked, claude_code_version, table, options.tier_models)
+    manifest_data = resolution.manifest.model_dump(mode="json", exclude_none=True)
     run_id = new_run_id()
     cost = previous_durations()
     jobs = [
@@ -74,7 +87,22 @@ def plan_run(options: RunOptions, manifest: Manifest | None = None, manifest_pat
     return RunPlan(run_id=run_id, created_at=datetime.now(timezone.utc), litellm_version=litellm_version,
                    claude_code_version=claude_code_version, selection=selection, manifest=manifest_data, jobs=jobs,
                    strict_fidelity=options.strict_fidelity, versions=versions, gateway_profile=profile.record(),
-                   harness=profiles.harness_report())
+                   harness=profiles.harness_report(), tier_models=resolution.tiers)
+
+
+def model_table(claude_code_version: str):
+    """The model table of the Claude Code version under test, read from its binary (provisioned into the cache on
+    first use). A binary that cannot be provisioned or read raises ValueError (one line) before anything is
+    enqueued."""
+    from ccmatrix.model_table import load
+    from ccmatrix.provision import ProvisionError, ensure_claude
+    from ccmatrix.settings import get_settings
+
+    try:
+        return load(ensure_claude(get_settings().cache_dir, claude_code_version))
+    except (ProvisionError, OSError) as error:
+        raise ValueError(f"the tiers need Claude Code {claude_code_version}'s model table, and its binary could not "
+                         f"be provisioned: {error}") from None
 
 
 def gateway_profile(name: str | None = None):
@@ -88,7 +116,9 @@ def gateway_profile(name: str | None = None):
 
 def resolve_versions(litellm: str, claude_code: str, offline: bool = False) -> dict[str, Any]:
     """Concrete versions for the run, with where they came from; `latest` asks the registries once, here, so every
-    job of the run tests the same releases. A registry that cannot answer raises ResolveError (a ValueError)."""
+    job of the run tests the same releases; a LiteLLM local tree or wheel is hashed once, here (its spec: path,
+    sha256, declared version). A registry that cannot answer, or a local path that is not there or not LiteLLM,
+    raises ResolveError (a ValueError)."""
     from ccmatrix.resolve import resolve
     from ccmatrix.settings import get_settings
 

@@ -50,6 +50,13 @@ class Provider:
     # How this provider writes a Claude model id: "api" (claude-sonnet-4-5-20250929), "bedrock"
     # ([geo.]anthropic.<id>-v1:0 or an ARN) or "vertex" (<name>@<date>); see emulator/catalog.py.
     model_id_shape: ClassVar[str] = "api"
+    # Where this column sits in the CLI's own model table (ccmatrix/model_table.py, PROVIDER_KINDS): the provider
+    # kind whose id the upstream knows each model by ("first_party", "bedrock", "vertex", "foundry"), and the kind
+    # whose alias the CLI resolves for this column's client mode ("gateway" when the CLI speaks the Anthropic API to
+    # the gateway; the native kind when a pass-through column runs the CLI in its native mode). Every package
+    # declares both (tests/unit/core/test_tiers.py); ccmatrix/tiers.py derives a tier's model per column from them.
+    model_table_kind: ClassVar[str]
+    alias_kind: ClassVar[str]
 
     # --- real or emulated -----------------------------------------------------------------------------
     def real_configured(self, settings: Any) -> bool:

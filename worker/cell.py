@@ -113,6 +113,9 @@ def _run_cell(job: CellJob, settings: Settings, tiers: dict[str, TierResult]) ->
     for tier in job.tiers:
         if tier not in row_tiers:
             tiers[tier] = TierResult.not_applicable(f"{feature.name} is not offered on the {tier} tier")
+        elif manifest.provider_model(tier, provider.id) is None:  # the column's provider does not offer the model
+            tiers[tier] = TierResult.not_applicable(provider.not_offered.get(tier)
+                                                    or f"{provider.name} does not offer the {tier} tier's model")
         else:
             runnable.append(tier)
     if not runnable:

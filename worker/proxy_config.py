@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from ccmatrix.manifest import Manifest, alias_for
+from ccmatrix.manifest import Manifest
 from ccmatrix.settings import Settings
 from providers import registry
 
@@ -39,10 +39,12 @@ def build_config(
         if is_real != real:
             continue
         upstream = registry.get(provider.route)
-        for tier, tier_model in manifest.tiers.items():
-            params = upstream.gateway_entry(provider.models[tier], None if is_real else emulator_url, settings,
-                                            secrets_dir)
-            entries.append({"model_name": alias_for(tier_model, provider.id), "litellm_params": params})
+        for tier in manifest.tiers:
+            model = manifest.provider_model(tier, provider.id)
+            if model is None:  # not offered on this column (the tier is not_applicable there): no deployment
+                continue
+            params = upstream.gateway_entry(model, None if is_real else emulator_url, settings, secrets_dir)
+            entries.append({"model_name": manifest.proxy_alias(tier, provider.id), "litellm_params": params})
     from ccmatrix.gateway_profiles import load_profiles
 
     return load_profiles().apply({"model_list": entries}, profile or settings.gateway_profile)

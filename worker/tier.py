@@ -1,5 +1,8 @@
 """Running one tier of a cell: build the CheckContext, run the check, finalize its evidence, judge fidelity.
 
+A tier whose CLI makes more model calls than the check's bound (Check.max_model_calls) is stopped while it runs
+and reported as a loop (CheckContext.loop_outcome), never left to spin until the CLI's timeout and its retries.
+
 Never raises, except the job's soft time limit (SoftTimeLimitExceeded), which run_cell answers.
 """
 from __future__ import annotations
@@ -13,11 +16,11 @@ from typing import Any
 from celery.exceptions import SoftTimeLimitExceeded
 
 from ccmatrix.contract import CellJob
-from ccmatrix.manifest import Feature, Manifest, Provider, alias_for
+from ccmatrix.manifest import Feature, Manifest, Provider
 from ccmatrix.outcomes import TierResult
 from ccmatrix.settings import Settings
 from providers import registry
-from worker.check import Check, CheckContext
+from worker.check import DEFAULT_MAX_MODEL_CALLS, Check, CheckContext, ModelCallLoop
 from worker.judge import judge_fidelity
 
 log = logging.getLogger("ccmatrix.worker")
@@ -53,7 +56,7 @@ def run_tier(setup: CellSetup, tier: str, attempt: int = 1) -> TierResult:
         env.begin_job(job_id, faults, job.scenario)
         ctx = CheckContext(
             feature=setup.feature, provider=provider, tier=tier,
-            model=alias_for(setup.manifest.tiers[tier], provider.id),
+            model=setup.manifest.proxy_alias(tier, provider.id),
             job_id=job_id, settings=settings, emulated=not setup.real, claude_binary=setup.claude,
             proxy_url=env.client_url(proxy.url, job_id), proxy_key=proxy.master_key, sandbox=env.sandbox,
             upstream_reader=lambda j=job_id: env.captures(j), set_faults=env.set_faults,
@@ -62,8 +65,13 @@ def run_tier(setup: CellSetup, tier: str, attempt: int = 1) -> TierResult:
             client_reader=lambda j=job_id: env.client_captures(j), decisive=tuple(check.decisive),
             secrets=(proxy.master_key, *registry.secret_values(settings)),  # masked in evidence
             client_env=registry.get(provider.route).client_env(env.client_url(proxy.url, job_id), proxy.master_key),
+            max_model_calls=getattr(check, "max_model_calls", DEFAULT_MAX_MODEL_CALLS),
         )
-        outcome = ctx.finalize(check.run(ctx))
+        try:
+            outcome = check.run(ctx)
+        except ModelCallLoop as loop:  # the worker stopped the CLI: more model calls than the check's bound
+            outcome = loop.outcome
+        outcome = ctx.finalize(outcome)
         if outcome.evidence is not None and setup.gateway_profile:
             outcome.evidence.extra["gateway_profile"] = setup.gateway_profile
         if outcome.evidence is not None and ctx.cli_runs:

@@ -37,6 +37,15 @@ def embed_json(document: Any) -> str:
     )
 
 
+def litellm_label(document: dict[str, Any] | None) -> str:
+    """"LiteLLM 1.2.3", or a local tree / wheel's label ("LiteLLM local tree <path> (sha256 …, declares 1.x.y)")."""
+    from ccmatrix.local_source import label
+
+    document = document or {}
+    source = document.get("litellm_source")
+    return label(document.get("litellm_version"), source if isinstance(source, dict) else None)
+
+
 def plain_table(document: dict[str, Any]) -> str:
     esc = html.escape
     if str(document.get("schema_version")) not in SUPPORTED_SCHEMA_VERSIONS:
@@ -63,12 +72,26 @@ def plain_table(document: dict[str, Any]) -> str:
                 tip = f"Cause: {cause.replace('emulator_gap', 'emulator gap')}\n{tip}"
             cells.append(f'<td title="{esc(str(tip))}">{ICONS.get(status, "?")} {esc(status)}</td>')
         rows.append(f"<tr><th>{esc(str(feature.get('name') or feature.get('id')))}</th>{''.join(cells)}</tr>")
+    # per tier, the model id each column was tested with (documents older than providers_detail.models: none)
+    models = {p: (detail.get(p) or {}).get("models") for p in providers}
+    foot = []
+    for tier in document.get("tiers") or []:
+        if not any(isinstance(m, dict) and tier in m for m in models.values()):
+            continue
+        tds = []
+        for p in providers:
+            m = models[p] if isinstance(models[p], dict) else {}
+            value = m.get(tier) if tier in m else ""
+            text = esc(str(value)) if value else ("not offered" if value is None else "")
+            tds.append(f"<td><small>{text}</small></td>")
+        foot.append(f"<tr><th><small>{esc(str(tier))} model</small></th>{''.join(tds)}</tr>")
+    tfoot = f"<tfoot>{''.join(foot)}</tfoot>" if foot else ""
     profile = document.get("gateway_profile") or {}
     shown = f" · gateway profile {esc(str(profile['name']))}" if isinstance(profile, dict) and profile.get("name") else ""
     return (
-        f"<p>LiteLLM {esc(str(document.get('litellm_version')))} · Claude Code "
+        f"<p>{esc(litellm_label(document))} · Claude Code "
         f"{esc(str(document.get('claude_code_version')))}{shown} · generated {esc(str(document.get('generated_at')))}</p>"
-        f"<table border=\"1\"><thead><tr><th>Feature</th>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+        f"<table border=\"1\"><thead><tr><th>Feature</th>{head}</tr></thead><tbody>{''.join(rows)}</tbody>{tfoot}</table>"
     )
 
 

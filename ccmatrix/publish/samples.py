@@ -5,7 +5,7 @@ from datetime import datetime, timedelta, timezone
 
 from collections import Counter
 
-from ccmatrix.matrix import Cell, FeatureRow, Matrix, ProviderDetail, TierDetail, cause_report
+from ccmatrix.matrix import Cell, FeatureRow, Matrix, ProviderDetail, TierDetail, TierModel, cause_report
 from providers import registry
 from ccmatrix.outcomes import CellResult, Evidence, GatewayResponse, Status, UpstreamCall
 
@@ -15,6 +15,28 @@ FIRST, SECOND, FOURTH = PROVIDERS[0], PROVIDERS[1], PROVIDERS[3]  # sample cells
 TIERS = ["haiku", "sonnet", "opus"]
 # The sample's columns run against the emulator except these (so both header marks show up in previews).
 REAL = {FOURTH}
+# The sample's tier models (policy `latest`, as a run against Claude Code 2.1.197 resolves it), and each column's id
+# for them in its provider's shape (Provider.model_id_shape); the fourth column does not offer the opus tier's model.
+TIER_MODELS = {"haiku": ("claude-haiku-4-5", "20251001"), "sonnet": ("claude-sonnet-4-5", "20250929"),
+               "opus": ("claude-opus-4-5", "20251101")}
+
+
+def sample_tier_models() -> dict[str, TierModel]:
+    return {t: TierModel(model=f"{name}-{date}", policy="latest", requested="latest", source="manifest",
+                         model_table="2.1.197", table_model=name) for t, (name, date) in TIER_MODELS.items()}
+
+
+def column_models(provider: str) -> dict[str, str | None]:
+    shape = registry.get(provider).model_id_shape if provider in PROVIDERS else "api"
+    out: dict[str, str | None] = {}
+    for t, (name, date) in TIER_MODELS.items():
+        out[t] = {"bedrock": f"us.anthropic.{name}-{date}-v1:0", "vertex": f"{name}@{date}"}.get(shape,
+                                                                                                 f"{name}-{date}")
+    if provider == FOURTH:
+        out["opus"] = None
+    return out
+
+
 # A tier that did not pass has a cause; these are the defaults the outcome model gives each status.
 DEFAULT_CAUSE = {Status.FAIL: "gateway", Status.ERROR: "infrastructure", Status.NOT_TESTED: "infrastructure"}
 GATEWAY_BODY = ('{"error": {"message": "litellm.BadRequestError: BedrockException - '
@@ -94,8 +116,9 @@ def matrix(
         providers=providers,
         provider_names={p: NAMES.get(p, p) for p in providers},
         providers_detail={p: ProviderDetail(upstream=upstreams.get(p, "real" if p in REAL else "emulator"),
-                                            name=NAMES.get(p, p)) for p in providers},
+                                            name=NAMES.get(p, p), models=column_models(p)) for p in providers},
         tiers=TIERS,
+        tier_models=sample_tier_models(),
         gateway_profile=gateway_profile,
         features=[
             FeatureRow(id=fid, name=fid.replace("_", " ").capitalize(), providers=row) for fid, row in cells.items()

@@ -12,6 +12,8 @@ class Anthropic(Provider):
     streaming_operations = frozenset()  # streaming is a body flag (`stream: true`), not an operation
     secret_settings = ("anthropic_api_key",)
     real_requires = ("anthropic_api_key",)
+    model_table_kind = "first_party"
+    alias_kind = "gateway"
 
 
 PROVIDER = Anthropic()

@@ -12,6 +12,8 @@ class Azure(Provider):
     streaming_operations = frozenset()
     secret_settings = ("azure_api_key",)
     real_requires = ("azure_api_key", "azure_api_base")
+    model_table_kind = "foundry"
+    alias_kind = "gateway"
 
 
 PROVIDER = Azure()

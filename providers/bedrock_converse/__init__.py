@@ -14,6 +14,8 @@ class BedrockConverse(Provider):
     secret_settings = _aws.SECRET_SETTINGS
     model_id_shape = "bedrock"
     real_requires = _aws.REAL_REQUIRES
+    model_table_kind = "bedrock"
+    alias_kind = "gateway"
 
 
 PROVIDER = BedrockConverse()

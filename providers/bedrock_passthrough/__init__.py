@@ -19,6 +19,8 @@ class BedrockPassthrough(Provider):
     secret_settings = _aws.SECRET_SETTINGS
     model_id_shape = "bedrock"
     real_requires = _aws.REAL_REQUIRES
+    model_table_kind = "bedrock"
+    alias_kind = "bedrock"  # the CLI's native mode
 
 
 PROVIDER = BedrockPassthrough()

@@ -13,6 +13,8 @@ class VertexAI(Provider):
     secret_settings = ()  # a credentials FILE: its path is not a secret, its content never leaves the config
     model_id_shape = "vertex"
     real_requires = ("vertex_credentials_file", "vertex_project")
+    model_table_kind = "vertex"
+    alias_kind = "gateway"
 
 
 PROVIDER = VertexAI()

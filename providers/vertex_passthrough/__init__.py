@@ -18,6 +18,8 @@ class VertexPassthrough(Provider):
     secret_settings = VERTEX.secret_settings
     model_id_shape = "vertex"
     real_requires = VERTEX.real_requires
+    model_table_kind = "vertex"
+    alias_kind = "vertex"  # the CLI's native mode
 
 
 PROVIDER = VertexPassthrough()

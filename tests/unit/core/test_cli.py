@@ -23,7 +23,8 @@ from ccmatrix.manifest import DEFAULT_MANIFEST
 from producer.enqueue import enqueue
 
 ROOT = Path(__file__).resolve().parents[3]
-SHARED = ["features", "providers", "tiers", "litellm_version", "claude_code_version", "offline", "manifest_path",
+SHARED = ["features", "providers", "tiers", "litellm_version", "claude_code_version", "tier_models", "offline",
+          "manifest_path",
           "gateway_profile", "strict_fidelity", "faults", "fail_on_regression", "timeout"]
 FEATURE = "basic_messaging_non_streaming"
 
@@ -67,8 +68,8 @@ def test_run_and_enqueue_share_every_run_option_identically():
 
 def test_cell_and_provision_take_the_same_definitions():
     run = _params(cli.commands["run"])
-    for command, expected in (("cell", {"tiers", "litellm_version", "claude_code_version", "manifest_path",
-                                        "gateway_profile", "strict_fidelity", "faults"}),
+    for command, expected in (("cell", {"tiers", "litellm_version", "claude_code_version", "tier_models",
+                                        "manifest_path", "gateway_profile", "strict_fidelity", "faults"}),
                               ("provision", {"manifest_path", "litellm_version", "claude_code_version"}),
                               ("gateway-config", {"litellm_version", "gateway_profile", "manifest_path"})):
         params = _params(cli.commands[command])
@@ -79,7 +80,7 @@ def test_cell_and_provision_take_the_same_definitions():
 
 def test_every_documented_subcommand_is_there():
     assert set(cli.commands) == {"run", "cell", "emulator", "provision", "resolve", "history", "diff", "publish",
-                                 "gateway-config"}
+                                 "gateway-config", "bisect", "corpus"}
     readme = (ROOT / "README.md").read_text()
     for line in ("ccmatrix emulator --port 8080", "ccmatrix cell tool_use bedrock_converse --tiers sonnet",
                  "ccmatrix provision", "ccmatrix resolve", "ccmatrix history", "ccmatrix diff RUN_A RUN_B",

@@ -44,8 +44,10 @@ def test_providers_detail_comes_from_the_cells_and_keeps_the_providers_list():
     document = json.loads(to_json(build(cells, ["tool_use", "vision"], ["anthropic", "azure"])))
     validate_document(document)
     assert document["providers"] == ["anthropic", "azure"]  # schema-v1 consumers read this list unchanged
-    assert document["providers_detail"] == {"anthropic": {"upstream": "emulator", "name": "Anthropic"},
-                                            "azure": {"upstream": "real", "name": "Azure AI Foundry"}}
+    # (each column also names the model id it was tested with per tier: tests/unit/core/test_tiers.py)
+    detail = {p: {k: v for k, v in d.items() if k != "models"} for p, d in document["providers_detail"].items()}
+    assert detail == {"anthropic": {"upstream": "emulator", "name": "Anthropic"},
+                      "azure": {"upstream": "real", "name": "Azure AI Foundry"}}
 
 
 def test_cells_that_disagree_make_the_column_mixed_and_a_problem():
@@ -166,7 +168,8 @@ def test_the_callback_publishes_providers_detail_causes_and_emulator_gaps(out_di
     assert summary["published"] is True, summary
     document = json.loads((out_dir / "compatibility-matrix.json").read_text())
     assert document["providers_detail"]["anthropic"]["upstream"] == "real"
-    assert document["providers_detail"]["azure"] == {"upstream": "emulator", "name": "Azure AI Foundry"}
+    assert document["providers_detail"]["azure"] == {"upstream": "emulator", "name": "Azure AI Foundry",
+                                                     "models": {"haiku": "claude-haiku-4-5"}}  # the run's tier
     report = document["report"]
     assert report["emulator_gaps"] == [{"feature": "vision", "provider": "azure", "tier": "haiku", "reason": GAP}]
     assert report["causes"]["emulator_gap"] == 1 and sum(report["causes"].values()) == 1
