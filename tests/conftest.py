@@ -13,6 +13,32 @@ from ccmatrix.processes import stop_group, wait_until
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 CACHE_DIR = PROJECT_ROOT / ".cache"
+PINS = Path(__file__).resolve().parent / "fixtures" / "manifests" / "pins.yaml"
+
+
+def pinned_manifest(path: Path) -> Path:
+    """The shipped manifest's rows and columns at the suite's pinned releases and model ids (fixtures/manifests/
+    pins.yaml), written to `path`: the shipped one says `latest`, which changes every day."""
+    import yaml
+
+    from ccmatrix.manifest import DEFAULT_MANIFEST
+
+    document = yaml.safe_load(DEFAULT_MANIFEST.read_text())
+    pins = yaml.safe_load(PINS.read_text())
+    document.update({key: pins[key] for key in ("claude_code_version", "litellm_version", "tiers")})
+    for column in document["providers"]:
+        column["models"] = dict(pins["models"][column["id"]])
+    path.write_text(yaml.safe_dump(document, sort_keys=False))
+    return path
+
+
+# Every load_manifest() of the session (and of the workers it starts, which inherit the environment) reads the
+# pinned manifest, unless a test names another file.
+if not os.environ.get("CCMATRIX_MANIFEST_PATH"):
+    import tempfile
+
+    os.environ["CCMATRIX_MANIFEST_PATH"] = str(pinned_manifest(Path(tempfile.mkdtemp(prefix="ccmatrix-pins-"))
+                                                               / "manifest.yaml"))
 
 
 @pytest.fixture(scope="session")

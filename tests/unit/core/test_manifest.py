@@ -39,8 +39,18 @@ def test_unknown_check_names_the_feature(good):
 
 
 def test_provider_missing_a_tier_model(good):
-    message = _broken(good, lambda d: d["providers"][1]["models"].pop("opus"))
+    def explicit_but_short(d):  # a column that names its own ids must name one for every tier
+        d["providers"][1]["models"] = {"haiku": "us.anthropic.claude-haiku-4-5-20251001-v1:0",
+                                       "sonnet": "us.anthropic.claude-sonnet-4-5-20250929-v1:0"}
+    message = _broken(good, explicit_but_short)
     assert "providers[1].models" in message and "opus" in message
+
+
+def test_the_shipped_manifest_follows_the_newest_releases_and_models(good):
+    """Issue 13: a scheduled run tests today's releases and models; the suite's pins live in its own fixture."""
+    assert good["claude_code_version"] == "latest" and good["litellm_version"] == "latest"
+    assert set(good["tiers"].values()) == {"latest"}
+    assert not [p["id"] for p in good["providers"] if "models" in p]
 
 
 def test_unpinned_version_is_refused(good):
