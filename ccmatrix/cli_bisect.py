@@ -14,6 +14,7 @@ from ccmatrix.bisect import BisectError, Probe, bisect as search, releases_betwe
 # where the release lists come from.
 open_runner = probes.CeleryCells
 final_releases = probes.final_releases
+resolve_pin = probes.resolve_pin  # `latest` (the manifest's default) → a concrete release
 
 
 def _say(line: str) -> None:
@@ -78,8 +79,12 @@ def bisect_command(feature, provider, tiers, good, bad, axis, litellm_version, c
         manifest.select([feature], [provider], tiers)
     except (ManifestError, ValueError) as error:
         options.refuse(error)
-    pinned = (claude_code_version or manifest.claude_code_version) if axis == "litellm" else \
-        (litellm_version or manifest.litellm_version)
+    other = "claude-code" if axis == "litellm" else "litellm"
+    try:
+        pinned = resolve_pin(other, (claude_code_version or manifest.claude_code_version) if axis == "litellm"
+                             else (litellm_version or manifest.litellm_version))
+    except ValueError as error:
+        options.refuse(error)
     try:
         releases = releases_between(final_releases(axis), good, bad)
     except (BisectError, ValueError) as error:
@@ -91,7 +96,6 @@ def bisect_command(feature, provider, tiers, good, bad, axis, litellm_version, c
                            tiers=tiers, tier_models=tier_models, gateway_profile=gateway_profile,
                            manifest_path=manifest_path)
 
-    other = "claude-code" if axis == "litellm" else "litellm"
     direction = "first bad" if releases.index(good) < releases.index(bad) else "first fixed"
     _say(f"bisect {feature}/{provider} over {len(releases)} {axis} releases {releases[0]} … {releases[-1]} "
          f"({other} {pinned}): looking for the {direction} release")
@@ -158,8 +162,15 @@ def corpus_run(cases, corpus_dir, manifest_path, concurrency, report_path) -> in
         options.refuse(ValueError(f"unknown case(s) {unknown}; the corpus has {sorted(known)}"))
     chosen = [known[c] for c in cases] if cases else loaded
 
+    default_claude = None
+    if any(case.claude_code == "unknown" for case in chosen):
+        try:
+            default_claude = resolve_pin("claude-code", manifest.claude_code_version)
+        except ValueError as error:
+            options.refuse(error)
+
     def cell(case, version: str) -> probes.Cell:
-        claude = manifest.claude_code_version if case.claude_code == "unknown" else case.claude_code
+        claude = default_claude if case.claude_code == "unknown" else case.claude_code
         return probes.Cell(feature=case.cell.feature, provider=case.cell.provider, litellm_version=version,
                            claude_code_version=claude, tiers=list(case.cell.tiers), manifest_path=manifest_path)
 
@@ -188,7 +199,7 @@ def corpus_run(cases, corpus_dir, manifest_path, concurrency, report_path) -> in
     from datetime import datetime, timezone
 
     document = verdicts.report(results, generated_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                               claude_code_default=manifest.claude_code_version)
+                               claude_code_default=default_claude)
     path.write_text(json.dumps(document, indent=2) + "\n")
     _say(f"report: {path}")
     click.echo(verdicts.score_line(results))

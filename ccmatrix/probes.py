@@ -49,6 +49,21 @@ def notes_url(axis: str, version: str) -> str:
             f"(CHANGELOG: https://github.com/anthropics/claude-code/blob/main/CHANGELOG.md)")
 
 
+
+def resolve_pin(axis: str, version: str) -> str:
+    """`latest` (e.g. the manifest's) as a concrete release of the axis's tool, the way a run resolves it
+    (ccmatrix.resolve); an explicit version passes through. A registry that cannot answer: ResolveError (ValueError)."""
+    from ccmatrix import resolve
+    from ccmatrix.settings import get_settings
+
+    if version != "latest":
+        return version
+    settings = get_settings()
+    if axis == "litellm":
+        cache = resolve.ProbeCache(settings.cache_dir / "resolve" / "litellm-probes.json")
+        return resolve.resolve_litellm(version, cache=cache).version
+    return resolve.resolve_claude_code(version, min_age_days=settings.claude_code_min_age_days).version
+
 # --- one cell's outcome in one line -----------------------------------------------------------------------------
 def one_line(text: Any, limit: int = 240) -> str:
     text = " ".join(str(text or "").split())

@@ -82,6 +82,7 @@ def fixed_from(first: str, skip=(), error=()):
 def invoke(args, runner, monkeypatch, releases=RELEASES):
     monkeypatch.setattr(cli_bisect, "open_runner", runner)
     monkeypatch.setattr(cli_bisect, "final_releases", lambda axis: list(releases))
+    monkeypatch.setattr(cli_bisect, "resolve_pin", lambda axis, version: "2.1.999" if version == "latest" else version)
     return CliRunner().invoke(cli, args)
 
 
@@ -174,7 +175,8 @@ def test_corpus_run_prints_one_line_per_case_the_score_last_and_writes_the_repor
     def answer(cell):
         case = first if (cell.feature, cell.provider) == (first.cell.feature, first.cell.provider) and \
             cell.litellm_version in (first.buggy[0], first.fixed) else second
-        return Ran(cell, outcome=cell_outcome(cell, fabricated[(case.id, cell.litellm_version)]))
+        body = f"400: {case.match[0]}" if case.match else None  # red for the case's reason
+        return Ran(cell, outcome=cell_outcome(cell, fabricated[(case.id, cell.litellm_version)], body=body))
 
     report = tmp_path / "corpus-report.json"
     runner = FakeRunner(answer)
