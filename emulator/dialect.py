@@ -126,6 +126,9 @@ class Op:
     params: tuple[tuple[str, str], ...] = ()
     # Faults apply to this operation only when they name it (the Vertex `/token` exchange).
     explicit_faults: bool = False
+    # A regex over the Host: the route exists only at the provider hostnames it matches (production-shaped routing),
+    # e.g. Bedrock Mantle's /anthropic/v1/messages/count_tokens, whose path Azure AI Foundry also serves.
+    hosts: str | None = None
 
 
 class Dialect:

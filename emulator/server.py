@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 from functools import partial
 from pathlib import Path
 
@@ -90,7 +91,7 @@ class EmulatorApp:
         routes = [MethodRoute("/", self.root, methods=["GET", "HEAD"], wrong_method=self.unrouted),
                   Mount("/_emulator", app=control.app(self.state))]
         for dialect in self._unique(self.dialects.values()):
-            routes += self._routes(dialect)
+            routes += self._routes(dialect, None)
         self.router = Router(routes, redirect_slashes=False, default=self.not_found)
         # one router per provider hostname, with the routes of the providers reached there only
         self.hosts = {h.lower(): list(ids) for h, ids in (default_hosts() if hosts is None else hosts).items()}
@@ -98,7 +99,7 @@ class EmulatorApp:
         for host, ids in self.hosts.items():
             served = self._unique(self.dialects[i] for i in ids if i in self.dialects)
             if served:
-                self.host_routers[host] = Router([r for d in served for r in self._routes(d)], redirect_slashes=False,
+                self.host_routers[host] = Router([r for d in served for r in self._routes(d, host)], redirect_slashes=False,
                                                  default=partial(self.not_found_at, host, served))
         anthropic_schema.warm()
 
@@ -111,9 +112,11 @@ class EmulatorApp:
                 out.append(dialect)
         return out
 
-    def _routes(self, dialect: Dialect) -> list[MethodRoute]:
+    def _routes(self, dialect: Dialect, host: str | None) -> list[MethodRoute]:
+        """The dialect's routes served at `host` (None: the plain port, where host-only routes do not exist)."""
         return [MethodRoute(op.path, partial(self.handle, dialect, op), methods=[op.method],
-                            wrong_method=partial(self.wrong_method, dialect, op)) for op in dialect.routes]
+                            wrong_method=partial(self.wrong_method, dialect, op)) for op in dialect.routes
+                if op.hosts is None or (host is not None and re.match(op.hosts, host))]
 
     async def __call__(self, scope, receive, send):
         router = self.router

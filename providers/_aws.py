@@ -35,9 +35,21 @@ def runtime_host(region: str) -> str:
 _RUNTIME_HOST = re.compile(r"^bedrock-runtime\.(?P<region>[a-z0-9-]+)\.amazonaws\.com$")
 
 
+def mantle_host(region: str) -> str:
+    """Bedrock's Mantle endpoint (the Anthropic Messages API on Bedrock, SigV4): where LiteLLM 1.108 counts the tokens
+    of Claude models (litellm/llms/bedrock/common_utils.py build_mantle_messages_url: `https://bedrock-mantle.
+    {region}.api.aws/anthropic/v1/messages`; count_tokens/mantle_handler.py appends `/count_tokens`, "AWS documents
+    Mantle's /anthropic/v1/messages/count_tokens as the way to count them")."""
+    return f"bedrock-mantle.{region}.api.aws"
+
+
+MANTLE_HOST = r"^bedrock-mantle\.[a-z0-9-]+\.api\.aws$"
+
+
 def hostnames(settings: Any) -> tuple[str, ...]:
-    """Where the gateway reaches Bedrock when the column is emulated: the runtime host of the emulator's region."""
-    return (runtime_host(AWS_REGION),)
+    """Where the gateway reaches Bedrock when the column is emulated: the runtime and Mantle hosts of the emulator's
+    region."""
+    return (runtime_host(AWS_REGION), mantle_host(AWS_REGION))
 
 
 def aws_params(settings: Any, emulator_url: str | None) -> dict[str, Any]:

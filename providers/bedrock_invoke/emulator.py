@@ -9,9 +9,10 @@ import re
 
 from starlette.responses import JSONResponse
 
-from emulator import messages_api
+from emulator import catalog, messages_api
 from emulator.dialect import Call, Op, stream_response
 from emulator.errors import invalid
+from providers import _aws
 from providers._bedrock import emulator as bc
 from providers._wire import framing, messages
 from providers._wire.capture import split_betas
@@ -44,11 +45,14 @@ def decode_invoke_body(body: dict, model: str, header_betas: list[str], *, count
 class BedrockInvokeDialect(bc.BedrockDialect):
     provider = PROVIDER.id
     routes = (Op("invoke", "POST", "/model/{model_id:path}/invoke"),
-              Op("invoke_stream", "POST", "/model/{model_id:path}/invoke-with-response-stream"))
+              Op("invoke_stream", "POST", "/model/{model_id:path}/invoke-with-response-stream"),
+              Op("count_tokens", "POST", "/anthropic/v1/messages/count_tokens", hosts=_aws.MANTLE_HOST))
     claims = re.compile(r"^/model/.+/invoke[^/]*$")
 
     async def dispatch(self, call: Call):
         bc.authenticate(call)
+        if call.operation == "count_tokens":   # Mantle's (host-only route)
+            return self.mantle_count_tokens(call)
         model_id, model = bc.model_from_path(call)
         body = call.json_body()
         req = decode_invoke_body(body, model, split_betas(call.headers.get("anthropic-beta")))
@@ -74,6 +78,20 @@ class BedrockInvokeDialect(bc.BedrockDialect):
         return stream_response(call, frames, "application/vnd.amazon.eventstream", summary=reply.summary(),
                                malformed=malformed, headers={"x-amzn-bedrock-content-type": "application/json"},
                                error_frame=bc.MID_STREAM_ERROR)
+
+    def mantle_count_tokens(self, call: Call):
+        """Bedrock Mantle's count_tokens: Anthropic's count_tokens body (model = a Bedrock model id, e.g.
+        `anthropic.claude-haiku-5-5` as Claude Code's model table writes Mantle ids) at bedrock-mantle.<region>.api.aws,
+        SigV4 for `bedrock`, `anthropic-version` header; answers `{"input_tokens": N}` (providers/_aws.py mantle_host)."""
+        body = call.json_body()
+        model = body.get("model")
+        if not isinstance(model, str):
+            raise invalid("model: Field required")
+        name = catalog.require(catalog.judge(self.provider, model), "not_found_error", bc.INVALID_MODEL, 400)
+        rest = {k: v for k, v in body.items() if k != "model"}
+        req = messages_api.decode(self.provider, {**rest, "model": name}, model=name,
+                                  betas=split_betas(call.headers.get("anthropic-beta")), count=True)
+        return messages_api.count_reply(call, call.state.model.count_tokens(req, call.applied))
 
 
 DIALECT = BedrockInvokeDialect()

@@ -1,22 +1,30 @@
 """What Bedrock InvokeModel receives, in the universal form: an Anthropic Messages body without `model` and
 `stream` (the URL names both), with `anthropic_version` and `anthropic_beta` in the body; CountTokens through the
-runtime's envelope (providers/_bedrock/wire.py)."""
+runtime's envelope (providers/_bedrock/wire.py), or Anthropic's own count_tokens body at Bedrock Mantle
+(providers/_aws.py mantle_host)."""
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from providers._bedrock import wire as bedrock
 from providers._wire import messages
-from providers._wire.capture import header, split_betas
+from providers._wire.capture import header, split_betas, split_path
 from providers._wire.universal import Envelope, UniversalRequest
 
 from . import PROVIDER
 
-request_kind = bedrock.request_kind
+MANTLE_COUNT_TOKENS = re.compile(r"^/anthropic/v1/messages/count_tokens/?$")
 same_model = bedrock.same_model
 
 
+def request_kind(url_path: str) -> str | None:
+    return "count_tokens" if MANTLE_COUNT_TOKENS.match(url_path) else bedrock.request_kind(url_path)
+
+
 def decode(capture: dict[str, Any]) -> UniversalRequest:
+    if MANTLE_COUNT_TOKENS.match(split_path(capture)[0]):
+        return messages.decode_capture(capture, PROVIDER.id)
     return bedrock.decode(capture, _decode)
 
 

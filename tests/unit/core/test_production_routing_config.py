@@ -72,11 +72,12 @@ def test_vertex_uses_googles_token_endpoint_and_the_region_it_is_reached_at(sett
         assert {"aiplatform.googleapis.com", "oauth2.googleapis.com"} <= set(hosts)
 
 
-def test_bedrock_is_reached_at_the_runtime_host_of_its_region(settings, tmp_path):
+def test_bedrock_is_reached_at_the_runtime_and_mantle_hosts_of_its_region(settings, tmp_path):
     for route in ("bedrock_invoke", "bedrock_converse"):
         for params in _entries(settings, tmp_path, EMULATOR)[route]:
-            assert registry.get(route).hostnames(settings) == (
-                f"bedrock-runtime.{params['aws_region_name']}.amazonaws.com",)
+            region = params["aws_region_name"]
+            assert registry.get(route).hostnames(settings) == (f"bedrock-runtime.{region}.amazonaws.com",
+                                                               f"bedrock-mantle.{region}.api.aws")
 
 
 def test_every_provider_declares_where_it_is_reached_and_pass_through_packages_inherit_it(settings):
