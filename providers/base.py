@@ -57,6 +57,9 @@ class Provider:
     # declares both (tests/unit/core/test_tiers.py); ccmatrix/tiers.py derives a tier's model per column from them.
     model_table_kind: ClassVar[str]
     alias_kind: ClassVar[str]
+    # The vendor's own API domains (regexes over a hostname): a gateway that looks up one of these where the emulator
+    # does not serve it reached for a provider endpoint the emulator lacks — an emulator gap, not a gateway fault.
+    domains: ClassVar[tuple[str, ...]] = ()
 
     # --- real or emulated -----------------------------------------------------------------------------
     def real_configured(self, settings: Any) -> bool:

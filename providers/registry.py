@@ -59,6 +59,16 @@ def streaming_operations() -> frozenset[str]:
     return frozenset().union(*(p.streaming_operations for p in all()))
 
 
+def provider_of_host(host: str) -> str | None:
+    """The provider whose own API domain `host` is (Provider.domains), or None."""
+    import re
+
+    for provider in all():
+        if any(re.search(pattern, host.lower()) for pattern in provider.domains):
+            return provider.id
+    return None
+
+
 def real_ids(settings) -> set[str]:
     """The providers whose columns run against the real provider with these settings."""
     return {p.id for p in all() if p.real_configured(settings)}

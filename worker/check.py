@@ -214,6 +214,7 @@ class CheckContext:
                 evidence.gateway_response = recorded
             if evidence.gateway_response is not None and evidence.gateway_response.body:
                 evidence.gateway_response.body = self.mask(evidence.gateway_response.body)[:GATEWAY_BODY_LIMIT]
+        outcome = self._unserved_provider_host(outcome)
         evidence.decisive = list(self.ran)
         if self.skipped:
             evidence.extra["supporting_not_run"] = list(self.skipped)
@@ -229,6 +230,24 @@ class CheckContext:
     def findings(self) -> list[str]:
         return [f"egress attempt blocked: DNS lookup of {name}"
                 for name in self.sandbox.egress_attempts(since=self.started - 1)]
+
+    def _unserved_provider_host(self, outcome: TierResult) -> TierResult:
+        """A gateway `fail` in emulator mode while the gateway looked up a provider's own API host that the emulator
+        does not serve (e.g. a new endpoint a release started to call): the emulator could not answer, so nothing
+        was learnt about the gateway — an emulator gap, with the host named (never traffic: the lookup was blocked)."""
+        if not self.emulated or outcome.status != Status.FAIL or outcome.cause != "gateway":
+            return outcome
+        hosts = [f.rsplit(" ", 1)[-1] for f in (outcome.evidence.findings if outcome.evidence else [])
+                 if f.startswith("egress attempt blocked: DNS lookup of ")]
+        owned = [(h, registry.provider_of_host(h)) for h in hosts]
+        owned = [(h, p) for h, p in owned if p is not None]
+        if not owned:
+            return outcome
+        host, provider = owned[0]
+        reason = (f"emulator gap: the gateway reached for {host} ({registry.get(provider).name}'s own domain), "
+                  f"which the emulator does not serve; the tier read: {outcome.error or '?'}")[:1500]
+        return TierResult.errored(reason, cause="emulator_gap", evidence=outcome.evidence,
+                                  duration_ms=outcome.duration_ms, fidelity=outcome.fidelity)
 
     def model_calls(self) -> list[dict]:
         """Upstream captures of message-creating calls (any dialect), excluding probes and token exchanges."""

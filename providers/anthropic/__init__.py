@@ -14,6 +14,7 @@ class Anthropic(Provider):
     real_requires = ("anthropic_api_key",)
     model_table_kind = "first_party"
     alias_kind = "gateway"
+    domains = (r"(^|\.)anthropic\.com$",)
 
 
 PROVIDER = Anthropic()

@@ -14,6 +14,7 @@ class Azure(Provider):
     real_requires = ("azure_api_key", "azure_api_base")
     model_table_kind = "foundry"
     alias_kind = "gateway"
+    domains = (r"\.azure\.com$",)   # <resource>.services.ai.azure.com, .openai.azure.com
 
 
 PROVIDER = Azure()

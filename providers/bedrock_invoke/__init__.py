@@ -16,6 +16,7 @@ class BedrockInvoke(Provider):
     real_requires = _aws.REAL_REQUIRES
     model_table_kind = "bedrock"
     alias_kind = "gateway"
+    domains = (r"\.amazonaws\.com$", r"\.api\.aws$")   # bedrock-runtime.<r>.amazonaws.com, bedrock-mantle.<r>.api.aws
 
 
 PROVIDER = BedrockInvoke()

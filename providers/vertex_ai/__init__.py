@@ -15,6 +15,7 @@ class VertexAI(Provider):
     real_requires = ("vertex_credentials_file", "vertex_project")
     model_table_kind = "vertex"
     alias_kind = "gateway"
+    domains = (r"\.googleapis\.com$",)
 
 
 PROVIDER = VertexAI()
