@@ -17,6 +17,10 @@ Behaviours:
 - a web_search server tool -> server_tool_use + web_search_tool_result + text; WebSearch client tool -> tool_use
 - a tool_search_tool_* server tool with deferred tools -> server_tool_use + tool_search_tool_result (tool_reference
   to the best-matching deferred tool) + tool_use of that tool
+- a client tool it wants that is deferred (named in a "deferred tools" context listing, or `defer_loading` in
+  `tools` with no tool_reference loading it yet) and a client ToolSearch tool -> tool_use ToolSearch
+  {"query": "select:<name>"}; the request carrying that result (a tool_reference) -> the tool's call itself
+  (Claude Code 2.1.332 defers WebSearch this way)
 - scenario {"reply_text": "..."} (POST /_emulator/jobs) overrides the plain text answer
 
 A repeat it cannot progress on: when its script re-issues a client tool call (same tool, same input) that the
@@ -41,6 +45,7 @@ from .faults import Applied
 from .signatures import Signer
 
 READ_FILE = re.compile(r"\bread\b.*?[`'\"]?(?P<path>[\w./~-]+\.(?:png|jpe?g|gif|webp|pdf))\b", re.I | re.S)
+TOOL_SEARCH = "ToolSearch"  # Claude Code's client-side tool search (loads deferred tools' schemas)
 SEARCH = re.compile(r"(?:search (?:the web|online|the internet)?\s*(?:for)?|web ?search[^:]*:?)\s*[:\"'`]?(?P<q>[^\"'`\n]+)", re.I)
 
 
@@ -99,8 +104,9 @@ class ScriptedModel:
         results = prompts.last_tool_results(req)
         allow_tools = not applied.has("no_tool_use")
 
-        if results:
+        if results and not all(prompts.called_tool(req, r) == TOOL_SEARCH for r in results):
             return self._after_tools(req, results, applied), "end_turn"
+        # (a ToolSearch result only loaded tools: the model goes on with what it was asked, the tools now offered)
 
         if any(t.startswith("web_search_") for t in server_types):
             if applied.has("refuse_web_search"):
@@ -123,18 +129,13 @@ class ScriptedModel:
             value = structured.instance(req.output_format.schema_ or {})
             return [{"type": "text", "text": json.dumps(value)}], "end_turn"
 
-        m = prompts.BASH_CMD.search(prompt)
-        if m and "Bash" in tool_names and allow_tools:
-            cmd = m.group(1).strip()
-            return [self._tool_use("Bash", {"command": cmd, "description": f"Run {cmd.split()[0]}"}, req)], "tool_use"
-
-        m = READ_FILE.search(prompt)
-        if m and "Read" in tool_names and allow_tools and not _attachments(prompts.last_turn(req)):
-            return [self._tool_use("Read", {"file_path": m.group("path")}, req)], "tool_use"
-
-        m = SEARCH.search(prompt)
-        if m and "WebSearch" in tool_names and allow_tools:
-            return [self._tool_use("WebSearch", {"query": m.group("q").strip()[:200]}, req)], "tool_use"
+        if allow_tools:
+            loaded = prompts.loaded_tools(req)
+            offered = {n: t for n, t in tool_names.items() if not (t.extra or {}).get("defer_loading") or n in loaded}
+            hidden = [n for n, t in tool_names.items() if n not in offered]
+            call = self._client_call(req, prompt, offered, hidden)
+            if call is not None:
+                return [call], "tool_use"
 
         attached = _attachments(prompts.last_turn(req))
         if attached:
@@ -151,6 +152,38 @@ class ScriptedModel:
             n = max(1, min(int(m.group(1)), 500))
             return [{"type": "text", "text": " ".join(str(i) for i in range(1, n + 1))}], "end_turn"
         return [{"type": "text", "text": "Done. I have read your request and there is nothing more to add."}], "end_turn"
+
+    def _client_call(self, req, prompt: str, tool_names: dict[str, Tool], hidden: list[str]) -> dict | None:
+        """The client tool call the prompt asks for (Bash `cmd`, Read <file>, a web search), or None.
+
+        A tool the context lists as deferred (Claude Code 2.1.332: WebSearch, WebFetch, NotebookEdit... are named
+        in a mid-conversation system message, not in `tools`) is loaded first, as that message instructs: a
+        ToolSearch call with query "select:<name>" (the CLI's ToolSearch description: "Deferred tools appear by
+        name in a message from the system. Until fetched, only the name is known — there is no parameter schema,
+        so the tool cannot be invoked"). Measured with 2.1.332: the CLI answers it with a tool_result holding a
+        `tool_reference` to the tool (+ text "Tool loaded.") and adds the tool to `tools` with `defer_loading: true`;
+        from then on the tool is offered (`tool_names`) and the call is made. `hidden`: deferred tools in `tools`
+        that no tool_reference loaded yet."""
+        intents = []
+        m = prompts.BASH_CMD.search(prompt)
+        if m:
+            cmd = m.group(1).strip()
+            intents.append(("Bash", {"command": cmd, "description": f"Run {cmd.split()[0]}"}))
+        m = READ_FILE.search(prompt)
+        if m and not _attachments(prompts.last_turn(req)):
+            intents.append(("Read", {"file_path": m.group("path")}))
+        m = SEARCH.search(prompt)
+        if m:
+            intents.append(("WebSearch", {"query": m.group("q").strip()[:200]}))
+        deferred = None
+        for name, inp in intents:
+            if name in tool_names:
+                return self._tool_use(name, inp, req)
+            if TOOL_SEARCH in tool_names:
+                deferred = prompts.deferred_tools(req) + hidden if deferred is None else deferred
+                if name in deferred:
+                    return self._tool_use(TOOL_SEARCH, {"query": f"select:{name}"}, req)
+        return None
 
     def _after_tools(self, req, results: list[Part], applied):
         parts = []
