@@ -10,7 +10,7 @@ from typing import Any, Callable
 import httpx
 from celery.exceptions import SoftTimeLimitExceeded
 
-from ccmatrix.manifest import Feature, Provider
+from ccmatrix.manifest import Feature, Provider, alias_for
 from ccmatrix.outcomes import Evidence, GatewayResponse, Status, TierResult, UpstreamCall
 from ccmatrix.settings import Settings
 from worker.classify import classify_run, evidence_for
@@ -63,6 +63,13 @@ class CheckContext:
     ran: list[str] = field(default_factory=list)  # decisive assertions that ran (and held)
     skipped: list[str] = field(default_factory=list)  # supporting upstream assertions not run (no capture)
     _captures: list[dict] | None = field(default=None, repr=False)  # cached until the next request we cause
+
+    @property
+    def api_model(self) -> str:
+        """The Claude API id this tier tests on this column: the proxy alias is named after it
+        (ccmatrix.manifest.alias_for: `<Claude API id>-<provider id>`)."""
+        suffix = alias_for("", self.provider.id)
+        return self.model[:-len(suffix)] if self.model.endswith(suffix) else self.model
 
     # --- driving ---------------------------------------------------------------------------------
     def run_cli(self, prompt: str | None, *, args: list[str] | None = None, env: dict[str, str] | None = None,

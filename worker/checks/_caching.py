@@ -2,8 +2,9 @@
 
 Turn 1 must CREATE cache entries and turn 2 must READ them, seen from the CLI (its per-turn stream usage and the
 summed result usage) and, in emulator mode, from the upstream: every request carried cache markers with the asked
-TTL, the provider reported creation on call 1 and a read on call 2, and the gateway passed those numbers through
-unchanged. For 1h, the usage must report ephemeral_1h tokens: a silent downgrade to 5m is a failure.
+TTL, the provider reported creation on turn 1 and a read on turn 2 (attempts it refused and the CLI retried are
+not turns), and the gateway passed those numbers through unchanged. For 1h, the usage must report ephemeral_1h
+tokens: a silent downgrade to 5m is a failure.
 """
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import secrets
 
 from ccmatrix.outcomes import TierResult
 from worker.check import CheckContext, CliCheck
-from worker.checks._tools import BASH_PROMPT, TOOL_ROUND, judge_tool_round
+from worker.checks._tools import BASH_PROMPT, TOOL_ROUND, judge_tool_round, locate_round, ran_tool_id
 
 ENV = {"5m": {}, "1h": {"ENABLE_PROMPT_CACHING_1H": "1"}}
 
@@ -88,25 +89,31 @@ def judge_cli_usage(run, ttl: str, upstream_1h: int | None = None) -> str | None
 
 
 def judge_upstream(ctx: CheckContext, run, ttl: str) -> str | None:
-    captures = ctx.model_calls()
-    if len(captures) < 2:
-        return f"the upstream saw {len(captures)} model call(s); the cache round trip needs 2"
-    requests = ctx.upstream_requests(captures)
-    for n, request in enumerate(requests[:2], start=1):
-        ttls = markers(request)
+    # Turn 1 and turn 2 as the provider saw them (worker/checks/_tools.py locate_round): attempts it refused and the
+    # CLI retried (e.g. a beta the platform does not accept) are not turns and create no cache.
+    rnd = locate_round(ctx, ran_tool_id(run))
+    if rnd.first is None or rnd.second is None:
+        return rnd.missing_turn2() + "; the cache round trip needs turn 1 and turn 2"
+    captures = rnd.calls
+    for n, index in ((1, rnd.first), (2, rnd.second)):
+        ttls = markers(rnd.requests[index])
         if not ttls:
-            return f"upstream request {n} carried no cache markers (the gateway dropped cache_control)"
+            return (f"turn {n} ({rnd.call_label(index)}) carried no cache markers upstream (the gateway dropped "
+                    "cache_control)")
         wrong = sorted({t for t in ttls if t != ttl})
         if wrong:
-            return f"upstream request {n} carried cache markers with ttl {wrong}, expected {ttl} on all {len(ttls)}"
+            return (f"turn {n} ({rnd.call_label(index)}) carried cache markers with ttl {wrong} upstream, expected "
+                    f"{ttl} on all {len(ttls)}")
+    turn1, turn2 = ctx.response_usage(captures[rnd.first]), ctx.response_usage(captures[rnd.second])
+    if creation(turn1) <= 0:
+        return f"the upstream reported no cache creation on turn 1: {_brief(turn1)}"
+    if read(turn2) <= 0:
+        return f"the upstream reported no cache read on turn 2: {_brief(turn2)}"
+    if ttl == "1h" and by_ttl(turn1, "1h") <= 0:
+        return f"the upstream created no 1h cache entries on turn 1: {_brief(turn1)}"
+    # The gateway must pass the provider's figures through: the CLI's summed usage equals the upstream's (over every
+    # call: a refused one reported nothing).
     usages = [ctx.response_usage(c) for c in captures]
-    if creation(usages[0]) <= 0:
-        return f"the upstream reported no cache creation on call 1: {_brief(usages[0])}"
-    if read(usages[-1]) <= 0:
-        return f"the upstream reported no cache read on call 2: {_brief(usages[-1])}"
-    if ttl == "1h" and by_ttl(usages[0], "1h") <= 0:
-        return f"the upstream created no 1h cache entries on call 1: {_brief(usages[0])}"
-    # The gateway must pass the provider's figures through: the CLI's summed usage equals the upstream's.
     total = run.result.usage or {}
     sums = {"cache_read_input_tokens": sum(read(u) for u in usages),
             "cache_creation_input_tokens": sum(creation(u) for u in usages)}

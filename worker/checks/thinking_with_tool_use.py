@@ -5,7 +5,8 @@ import secrets
 
 from ccmatrix.outcomes import TierResult
 from worker.check import CheckContext, CliCheck
-from worker.checks._tools import BASH_PROMPT, TOOL_ROUND, judge_tool_round
+from worker.checks._tools import (BASH_PROMPT, TOOL_ROUND, describe_messages, judge_tool_round, locate_round,
+                                  ran_tool_id)
 from worker.checks.thinking import thinking_blocks, upstream_thinking_problem
 
 
@@ -30,7 +31,7 @@ class ThinkingWithToolUse(CliCheck):
         if ctx.sees_upstream:
             # Report the cause (the replay refused or altered) AND its symptom (thinking silently turned off
             # on a retry), not just whichever is checked first.
-            problems = [p for p in (self._replay_problem(ctx), upstream_thinking_problem(ctx)) if p]
+            problems = [p for p in (self._replay_problem(ctx, run), upstream_thinking_problem(ctx)) if p]
             if problems:
                 return ctx.failed(run, "; ".join(problems))
             ctx.asserted(REPLAYED)
@@ -43,23 +44,26 @@ class ThinkingWithToolUse(CliCheck):
         return ctx.passed(run)
 
     @staticmethod
-    def _replay_problem(ctx: CheckContext) -> str | None:
-        calls = ctx.model_calls()
-        if len(calls) < 2:
-            return f"the upstream saw {len(calls)} model call(s); the replay needs a second"
-        first_reply = (calls[0].get("response") or {}).get("content") or []
+    def _replay_problem(ctx: CheckContext, run) -> str | None:
+        # Turn 1 is the call whose reply issued the tool call the CLI ran, turn 2 the call that carried its result
+        # back (worker/checks/_tools.py locate_round): refused attempts the CLI retried are neither.
+        rnd = locate_round(ctx, ran_tool_id(run))
+        if rnd.first is None or rnd.second is None:
+            return rnd.missing_turn2() + "; the replay needs turn 2"
+        first_reply = (rnd.calls[rnd.first].get("response") or {}).get("content") or []
         issued = [b.get("signature") for b in first_reply if b.get("type") == "thinking"]
         if not issued:
             return "the upstream's turn-1 reply had no thinking block (emulator scenario)"
-        second = ctx.upstream_requests(calls[1:2])[0]
+        second = rnd.requests[rnd.second]
         replayed = [p.signature for m in second.messages if m.role == "assistant" for p in m.parts
                     if p.kind == "reasoning"]
         if not replayed:
-            return "turn 2 reached the upstream without the turn-1 thinking block"
+            return (f"turn 2 ({rnd.call_label(rnd.second)}) reached the upstream without the turn-1 thinking block: "
+                    f"its messages were {describe_messages(second)}")
         if replayed[0] != issued[0]:
             return (f"turn 2 replayed the thinking block with a different signature "
                     f"({(replayed[0] or '')[:16]}… instead of {issued[0][:16]}…)")
-        refused = [c for c in calls[1:] if c.get("status") != 200]
+        refused = [c for c in rnd.calls[rnd.second:] if c.get("status") != 200]
         if refused:
             return f"the provider refused the replayed thinking block ({refused[0].get('status')}): {refused[0].get('error')}"
         return None
