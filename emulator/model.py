@@ -84,7 +84,7 @@ class ScriptedModel:
         self.check(req, applied)
         content, stop = self._decide(req, applied)
         if thinking_on(req) and not applied.has("strip_thinking"):
-            content = [self._thinking(req, applied)] + content
+            content = [self._thinking(req, applied, omitted=thinking_omitted(req, provider, model))] + content
         usage = self._usage(req, content, applied, provider, model)
         return ScriptedReply(model=model, content=content, stop_reason=stop, usage=usage,
                              stream_hints={"buffer": applied.has("buffer_stream")}, repeat=_repeat(req, content))
@@ -240,10 +240,14 @@ class ScriptedModel:
         return {"type": "tool_use", "id": _tool_id("toolu_emu_", name, json.dumps(inp, sort_keys=True), len(req.messages)),
                 "name": name, "input": inp}
 
-    def _thinking(self, req, applied) -> dict:
+    def _thinking(self, req, applied, omitted: bool = False) -> dict:
         prompt = prompts.user_prompt(req)
         text = (f"The user asked: {prompt[:120]!r}. Turn {len(req.messages)}: I will answer exactly as asked, "
                 "checking each step before replying.")
+        if omitted:  # signature only: the text stays with the provider (thinking_omitted)
+            sig = self.signer.sign_omitted(text)
+            return {"type": "thinking", "thinking": "", "signature": self.signer.tampered("") if
+                    applied.has("tamper_signature") else sig}
         sig = self.signer.tampered(text) if applied.has("tamper_signature") else self.signer.sign(text)
         return {"type": "thinking", "thinking": text, "signature": sig}
 
@@ -275,6 +279,17 @@ class ScriptedModel:
 
 def thinking_on(req: UniversalRequest) -> bool:
     return bool(req.reasoning) and req.reasoning.mode in ("enabled", "adaptive")
+
+
+def thinking_omitted(req: UniversalRequest, provider: str, model: str) -> bool:
+    """Whether the thinking block comes back signature-only (`"thinking": ""`): the request's `thinking.display`
+    when it says (`omitted` / `summarized`: platform.claude.com extended-thinking "display"; Claude Code 2.1.332
+    asks for `omitted` in every non-interactive session, its `Q6l` in the binary), else the model's default
+    (emulator/catalog.yaml `signature_only_thinking`: display defaults to omitted from Opus 4.7 on)."""
+    display = req.reasoning.display if req.reasoning else None
+    if display in ("omitted", "summarized"):
+        return display == "omitted"
+    return bool((profiles.model_features(provider, model) or {}).get("signature_only_thinking"))
 
 
 def _attachments(message: Message | None) -> list[Part]:

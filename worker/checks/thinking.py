@@ -23,7 +23,25 @@ def upstream_thinking_problem(ctx: CheckContext) -> str | None:
     return None
 
 
-SIGNED = "a non-empty thinking block with its signature reached the CLI, then the exact answer"
+SIGNED = "a signed thinking block (with its text unless the CLI asked for it omitted) reached the CLI, then the exact answer"
+
+
+def display_asked(ctx: CheckContext) -> str | None:
+    """The `thinking.display` the CLI asked the gateway for (from the recorder's capture of its requests): Claude Code
+    2.1.332 asks for `omitted` in headless sessions, and then the API answers signature-only blocks
+    (`"thinking": ""`). None when the CLI did not say, or nothing was recorded."""
+    from providers._wire.capture import parse_body
+
+    asked = set()
+    for capture in ctx.client_reader():
+        try:
+            body = parse_body(capture.get("body")) if capture.get("method") == "POST" else None
+        except ValueError:
+            continue
+        thinking = body.get("thinking") if isinstance(body, dict) else None
+        if isinstance(thinking, dict) and thinking.get("display"):
+            asked.add(thinking["display"])
+    return "omitted" if "omitted" in asked else (next(iter(asked)) if asked else None)
 
 
 class Thinking(CliCheck):
@@ -40,8 +58,10 @@ class Thinking(CliCheck):
             return ctx.failed(run, "no thinking block reached the CLI")
         if not all(b.get("signature") for b in blocks):
             return ctx.failed(run, "a thinking block reached the CLI without its signature")
-        if not any((b.get("thinking") or "").strip() for b in blocks):
-            return ctx.failed(run, "the thinking blocks reached the CLI empty")
+        display = display_asked(ctx)
+        if display != "omitted" and not any((b.get("thinking") or "").strip() for b in blocks):
+            return ctx.failed(run, "the thinking blocks reached the CLI empty" + (
+                f" although the CLI asked for display {display!r}" if display else ""))
         if (run.result.result or "").strip() != word:
             return ctx.failed(run, f"expected {word!r}, the CLI printed {(run.result.result or '')[:200]!r}")
         ctx.asserted(SIGNED)
@@ -49,7 +69,7 @@ class Thinking(CliCheck):
             problem = upstream_thinking_problem(ctx)
             if problem:
                 return ctx.failed(run, problem)
-        return ctx.passed(run, thinking_blocks=len(blocks))
+        return ctx.passed(run, thinking_blocks=len(blocks), thinking_display=display)
 
 
 CHECK = Thinking()
