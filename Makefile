@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 ARGS ?=
 PYTEST_ARGS ?=
 
-.PHONY: run test test-unit provision emulator bench clean k8s-manifest
+.PHONY: run test test-unit provision emulator bench clean k8s-manifest images stack stack-down test-containers
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,3 +35,16 @@ k8s-manifest:  # kustomize only reads inside its root: keep the cluster's copy o
 
 clean:
 	rm -rf out test-artifacts .cache/run
+
+# Containers (docker/README in docs/deploy.md): the images, the compose stack running one matrix, its test suite.
+images:
+	sh docker/build.sh
+
+stack: images
+	sh docker/stack.sh $(ARGS)
+
+stack-down:
+	sh docker/stack.sh --down
+
+test-containers: $(BIN)/.installed
+	CCMATRIX_CONTAINER_TESTS=1 $(BIN)/python -m pytest -q -ra -p no:cacheprovider tests/containers $(PYTEST_ARGS)

@@ -1,6 +1,6 @@
-# syntax=docker/dockerfile:1
 # ccmatrix emulator image: the Anthropic-compatible upstream (and its provider dialects) used in emulator mode.
 # Build from the repository root:  docker build -f docker/emulator.Dockerfile -t ccmatrix/emulator:dev .
+# Base and CA bundle: as in worker.Dockerfile (build argument PYTHON_IMAGE; `--secret id=ca,src=...`).
 
 ARG PYTHON_IMAGE=python:3.11.13-slim-bookworm
 
@@ -12,7 +12,9 @@ RUN python -m venv /opt/venv
 # root data files). An editable install keeps the source tree at /app, so the project root the code derives from
 # its own location (manifest.yaml, expected_differences.yaml) is /app, exactly as in a checkout.
 COPY . ./
-RUN /opt/venv/bin/pip install -e ./ \
+RUN --mount=type=secret,id=ca \
+    if [ -s /run/secrets/ca ]; then export PIP_CERT=/run/secrets/ca; fi \
+ && /opt/venv/bin/pip install -e ./ \
  && /opt/venv/bin/python -m compileall -q /app/ccmatrix /app/producer /app/worker /app/emulator /app/fidelity
 
 FROM ${PYTHON_IMAGE}

@@ -1,4 +1,3 @@
-# syntax=docker/dockerfile:1
 # ccmatrix worker image: the project (Celery worker, `celery -A producer ...`, Flower), the Claude Code native
 # binary at a pinned version and the LiteLLM proxy venv at a pinned version. No Node at run time, no credentials.
 #
@@ -14,32 +13,37 @@
 # start (the provisioner locks beside each entry and the worker keeps its run directory there), so the root
 # filesystem can stay read-only. Other versions than the baked pins are provisioned at run time into the cache
 # (LiteLLM from PyPI works; Claude Code needs npm, which this image does not carry: rebuild with the build arg).
+#
+# Base: PYTHON_IMAGE (default the official python slim image; docker/build.sh passes a Debian base it builds with
+# debootstrap where no registry is reachable). Behind a TLS-intercepting egress pass the CA bundle as a build
+# secret, `--secret id=ca,src=/etc/ssl/certs/ca-certificates.crt`: it is mounted only while a RUN step fetches
+# (pip, the npm registry) and is never written to a layer.
 
 ARG PYTHON_IMAGE=python:3.11.13-slim-bookworm
-ARG NODE_IMAGE=node:22.17.0-bookworm-slim
 
 # ---------------------------------------------------------------------------------------------------------------
-# Stage 1: fetch the Claude Code CLI with npm and keep only the native binary.
-FROM ${NODE_IMAGE} AS claude-code
+# Stage 1: the Claude Code native binary from the npm registry, without Node: docker/fetch-claude.py reads the
+# platform package's registry metadata, checks the tarball's sha512 integrity and `claude --version`.
+FROM ${PYTHON_IMAGE} AS claude-code
 ARG CLAUDE_CODE_VERSION=2.1.197
 ARG TARGETARCH=amd64
-SHELL ["/bin/bash", "-o", "pipefail", "-c"]
-WORKDIR /build
-# --ignore-scripts: the postinstall only links the native binary into bin/; we copy it ourselves.
-RUN npm install --no-audit --no-fund --ignore-scripts --omit=dev "@anthropic-ai/claude-code@${CLAUDE_CODE_VERSION}" \
+ARG NPM_REGISTRY=https://registry.npmjs.org
+COPY docker/fetch-claude.py /build/fetch-claude.py
+RUN --mount=type=secret,id=ca \
+    if [ -s /run/secrets/ca ]; then export SSL_CERT_FILE=/run/secrets/ca; fi \
  && case "${TARGETARCH}" in amd64) arch=x64 ;; arm64) arch=arm64 ;; *) echo "unsupported arch ${TARGETARCH}" >&2; exit 1 ;; esac \
- && install -D -m 0755 "node_modules/@anthropic-ai/claude-code-linux-${arch}/claude" /out/claude \
- && /out/claude --version | tee /out/version \
- && grep -q "^${CLAUDE_CODE_VERSION}" /out/version \
- && printf '%s' "${CLAUDE_CODE_VERSION}" > /out/.ccmatrix-ok
+ && python /build/fetch-claude.py "${CLAUDE_CODE_VERSION}" /out --arch "$arch" --registry "${NPM_REGISTRY}"
 
 # ---------------------------------------------------------------------------------------------------------------
 # Stage 2: the LiteLLM proxy under test, in a venv of its own at its final path (venvs are not relocatable).
+# Same text as gateway.Dockerfile's first stage, so BuildKit shares the layer between the two images.
 FROM ${PYTHON_IMAGE} AS litellm
 ARG LITELLM_VERSION=1.106.2
 ARG GOOGLE_AUTH_VERSION=2.62.2
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1 LITELLM_LOCAL_MODEL_COST_MAP=True
-RUN python -m venv "/opt/litellm/${LITELLM_VERSION}" \
+RUN --mount=type=secret,id=ca \
+    if [ -s /run/secrets/ca ]; then export PIP_CERT=/run/secrets/ca; fi \
+ && python -m venv "/opt/litellm/${LITELLM_VERSION}" \
  && "/opt/litellm/${LITELLM_VERSION}/bin/pip" install "litellm[proxy]==${LITELLM_VERSION}" "google-auth==${GOOGLE_AUTH_VERSION}" \
  && "/opt/litellm/${LITELLM_VERSION}/bin/python" -c "import importlib.metadata as m; assert m.version('litellm') == '${LITELLM_VERSION}'" \
  && printf '%s' "${LITELLM_VERSION}" > "/opt/litellm/${LITELLM_VERSION}/.ccmatrix-ok"
@@ -54,11 +58,13 @@ RUN python -m venv /opt/venv
 # root data files). An editable install keeps the source tree at /app, so the project root the code derives from
 # its own location (manifest.yaml, expected_differences.yaml) is /app, exactly as in a checkout.
 COPY . ./
-RUN /opt/venv/bin/pip install -e ./ \
+RUN --mount=type=secret,id=ca \
+    if [ -s /run/secrets/ca ]; then export PIP_CERT=/run/secrets/ca; fi \
+ && /opt/venv/bin/pip install -e ./ \
  && /opt/venv/bin/python -m compileall -q /app/ccmatrix /app/producer /app/worker /app/emulator /app/fidelity
 
 # ---------------------------------------------------------------------------------------------------------------
-# Runtime: python slim, no compilers, no Node.
+# Runtime: the same base, no compilers, no Node.
 FROM ${PYTHON_IMAGE}
 ARG CLAUDE_CODE_VERSION=2.1.197
 ARG LITELLM_VERSION=1.106.2
