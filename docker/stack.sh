@@ -8,15 +8,15 @@
 #   sh docker/stack.sh --up                    only start the stack
 #   sh docker/stack.sh --down                  take it down (containers, networks, volumes; out/ stays)
 #
-# Environment: CCMATRIX_PROXY_RUNTIME=process|docker (default process: the proxy runs inside the worker container;
-# docker: each worker boots the gateway image of the release under test as a sibling container),
+# Environment: CCMATRIX_PROXY_RUNTIME=docker|process (default docker: each worker process boots the gateway image of
+# the release under test as a sibling container; process: the proxy runs inside the worker container),
 # CCMATRIX_WORKERS (2), CCMATRIX_WORKER_CONCURRENCY (1), CCMATRIX_STACK_OUT (../out, relative to docker/).
 # Secrets: docker/.env (git-ignored) is created with random REDIS_PASSWORD and FLOWER_BASIC_AUTH when missing.
 set -eu
 cd "$(dirname "$0")"
 docker="${DOCKER:-/usr/bin/docker}"
 if command -v docker-compose >/dev/null 2>&1; then compose_bin="docker-compose"; else compose_bin="$docker compose"; fi
-runtime="${CCMATRIX_PROXY_RUNTIME:-process}"
+runtime="${CCMATRIX_PROXY_RUNTIME:-docker}"
 project="${CCMATRIX_STACK_PROJECT:-ccmatrix}"
 export COMPOSE_PROJECT_NAME="$project"
 

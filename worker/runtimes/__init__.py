@@ -1,4 +1,6 @@
-"""Proxy runtimes: how the gateway under test is booted (today: a process from a cached, version-pinned venv)."""
+"""Proxy runtimes: how the gateway under test is booted: `process` (a process from a cached, version-pinned venv,
+inside the worker's sandbox) or `docker` (a sibling container from the gateway image of the release, started through
+the Docker API; worker/runtimes/docker.py)."""
 from __future__ import annotations
 
 from worker.runtimes.base import ProxyHandle, ProxyRuntime, ProxySpec, ProxyBootError
@@ -9,7 +11,11 @@ def get_runtime(name: str) -> ProxyRuntime:
         from worker.runtimes.process import ProcessRuntime
 
         return ProcessRuntime()
-    raise ValueError(f"unknown proxy runtime {name!r} (process)")
+    if name == "docker":
+        from worker.runtimes.docker import DockerRuntime
+
+        return DockerRuntime()
+    raise ValueError(f"unknown proxy runtime {name!r} (process, docker)")
 
 
 __all__ = ["ProxyHandle", "ProxyRuntime", "ProxySpec", "ProxyBootError", "get_runtime"]
