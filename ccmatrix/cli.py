@@ -12,6 +12,7 @@ import click
 from ccmatrix import options
 from ccmatrix.cli_bisect import COMMANDS as BISECT_COMMANDS
 from ccmatrix.publish.commands import diff, history, publish
+from ccmatrix.regression_bisect import COMMAND as BISECT_REGRESSIONS
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 120}
 
@@ -32,7 +33,10 @@ def _exit_with(code: int | None) -> None:
 @options.run_following
 @click.option("--concurrency", type=int, default=None, metavar="N",
               help="Worker processes. Default: the number of cores.")
-def run(manifest_path, timeout, fail_on_regression, concurrency, **selection) -> int:
+@click.option("--bisect-regressions", "bisect_after", is_flag=True,
+              help="After a published run, bisect each cell that went green→red since the previous published run "
+                   "(`ccmatrix bisect-regressions`); the results show on the page and in the regression report.")
+def run(manifest_path, timeout, fail_on_regression, concurrency, bisect_after=False, **selection) -> int:
     """Run the matrix locally: plan it, provision the tools, start a Redis (unless a broker is configured) and a
     worker, enqueue one job per cell, show a progress bar, print a JSON summary on stdout, and stop everything it
     started, also on Ctrl-C.
@@ -114,11 +118,31 @@ def run(manifest_path, timeout, fail_on_regression, concurrency, **selection) ->
     if summary.get("published"):
         print(f"matrix: {settings.out_dir / 'compatibility-matrix.json'}", file=sys.stderr)
         print(f"page:   {settings.out_dir / 'index.html'}", file=sys.stderr)
+        if bisect_after:
+            _bisect_after_run(plan.run_id, stack.broker_started, concurrency)
         return options.exit_code(summary, fail_on_regression)
     bar.end()
     reason = " ".join(str(summary.get("reason") or "nothing was published").split())
     print(f"ccmatrix run: {reason}", file=sys.stderr)  # the last line, one line
     return options.exit_code(summary, fail_on_regression)
+
+
+def _bisect_after_run(run_id: str, own_broker: bool, concurrency: int | None) -> int:
+    """`ccmatrix bisect-regressions --run RUN_ID` after a published run, its lines on stderr (stdout is the run's
+    JSON summary). The run's own Redis is gone: the bisect starts its own stack."""
+    from ccmatrix.regression_bisect import bisect_regressions
+    from ccmatrix.settings import get_settings
+
+    if own_broker:
+        for name in ("CCMATRIX_BROKER_URL", "CCMATRIX_RESULT_BACKEND"):
+            os.environ.pop(name, None)
+    get_settings.cache_clear()
+    say = lambda line: print(line, file=sys.stderr)  # noqa: E731
+    try:
+        return bisect_regressions(get_settings(), run_id, concurrency=concurrency, say=say)
+    except KeyboardInterrupt:
+        say("interrupted: stopping what was started")
+        return 130
 
 
 def _settled(check, seconds: float = 1.0):
@@ -322,7 +346,7 @@ def provision(manifest_path, litellm_version, claude_code_version) -> int:
     return 0
 
 
-for _command in (history, diff, publish, *BISECT_COMMANDS):
+for _command in (history, diff, publish, *BISECT_COMMANDS, BISECT_REGRESSIONS):
     cli.add_command(_command)
 for _command in cli.commands.values():  # -h too, also when a command is used without the group's context
     _command.context_settings = {**CONTEXT, **_command.context_settings}

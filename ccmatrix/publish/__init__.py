@@ -128,7 +128,7 @@ def publish_run(matrix: Matrix, settings: Settings) -> PublishReport:
     for name in publishers:
         try:
             if name == "directory":
-                report.targets.extend(directory.publish(matrix, settings.out_dir))
+                report.targets.extend(directory.publish(matrix, settings.out_dir, _page_history(history, document)))
                 md = Path(settings.out_dir) / REGRESSION_FILE
                 directory.atomic_write(md, report.regression.markdown())
                 report.targets.append(str(md))
@@ -156,6 +156,42 @@ def publish_run(matrix: Matrix, settings: Settings) -> PublishReport:
     except OSError as exc:
         report.problems.append(f"history: could not record run {matrix.run_id}: {exc}")
     return report
+
+
+def _page_history(history: Any, document: dict[str, Any]) -> dict[str, Any] | None:
+    """The cell timelines for the page (the kept runs and this one); None when the history cannot be read."""
+    from ccmatrix.publish.timeline import page_data
+
+    try:
+        return page_data(history.runs(), document)
+    except Exception as exc:  # noqa: BLE001 - the page without timelines rather than no page
+        log.warning("cell timelines left off the page: %s", exc)
+        return None
+
+
+def refresh_outputs(settings: Any, run_id: str) -> list[str]:
+    """Rewrite the page and the regression report in `out_dir` for run `run_id` from the history (its stored bisects
+    included) — when that run is the one published there; returns the files rewritten."""
+    from ccmatrix.publish import directory
+    from ccmatrix.publish.history import History
+    from ccmatrix.publish.page import render_page
+
+    history = History.from_settings(settings)
+    entry = history.resolve(run_id)
+    out = Path(settings.out_dir)
+    try:
+        current = json.loads((out / directory.MATRIX_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    if not isinstance(current, dict) or current.get("run_id") != entry.run_id:
+        return []
+    baseline = history.published_before(entry.run_id)
+    report = compare(baseline.matrix if baseline else None, current).attach_bisects(entry.bisects)
+    page = out / directory.PAGE_FILE
+    directory.atomic_write(page, render_page(current, _page_history(history, current)))
+    md = out / REGRESSION_FILE
+    directory.atomic_write(md, report.markdown())
+    return [str(page), str(md)]
 
 
 def _commit_summary(regression: RegressionReport | None) -> str:

@@ -50,15 +50,25 @@ def _quiet_pipe(func):
     return wrapper
 
 
-@click.command("history", short_help="List the recorded runs.")
+@click.command("history", short_help="List the recorded runs, or one cell across them.")
 @_common
+@click.option("--feature", default=None, metavar="ID", help="with --provider: one cell's status in every kept run")
+@click.option("--provider", default=None, metavar="ID", help="with --feature: one cell's status in every kept run")
 @click.option("--limit", type=int, default=0, help="only the N most recent runs")
 @click.option("--json", "as_json", is_flag=True, help="machine-readable output")
 @_quiet_pipe
-def history(history_dir: Path | None, out_dir: Path | None, limit: int, as_json: bool) -> int:
-    """List recorded runs: run id, time, versions, counts per status."""
+def history(history_dir: Path | None, out_dir: Path | None, feature: str | None, provider: str | None, limit: int,
+            as_json: bool) -> int:
+    """List recorded runs: run id, time, versions, counts per status. With --feature and --provider: that cell in
+    every kept run, newest first — its status and its tiers' per (LiteLLM, Claude Code) version pair, and the
+    automatic bisect's result where a run has one."""
     out = sys.stdout
     recorded = History.from_settings(_settings(history_dir, out_dir))
+    if feature or provider:
+        if not (feature and provider):
+            print("ccmatrix history: --feature and --provider go together (one cell)", file=sys.stderr)
+            return 2
+        return _cell_history(recorded, feature, provider, limit, as_json)
     runs = recorded.runs()
     if limit:
         runs = runs[-limit:]
@@ -79,6 +89,36 @@ def history(history_dir: Path | None, out_dir: Path | None, limit: int, as_json:
     widths = [max(len(row[i]) for row in table) for i in range(len(header))]
     for row in table:
         print("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip(), file=out)
+    return 0
+
+
+def _cell_history(recorded: History, feature: str, provider: str, limit: int, as_json: bool) -> int:
+    from ccmatrix.publish.timeline import cell_history
+
+    out = sys.stdout
+    rows = cell_history(recorded.runs(), feature, provider)
+    if limit:
+        rows = rows[:limit]
+    if as_json:
+        print(json.dumps({"feature": feature, "provider": provider,
+                          "runs": [r.model_dump(mode="json", exclude_none=True) for r in rows]}, indent=2), file=out)
+        return 0
+    if not rows:
+        print(f"no kept run has the cell {feature} × {provider} (under {recorded.root})", file=out)
+        return 0
+    print(f"{feature} × {provider}: {len(rows)} run(s), newest first", file=out)
+    header = ["GENERATED (UTC)", "LITELLM", "CLAUDE CODE", "STATUS", "TIERS", "RUN ID"]
+    table = [header]
+    for r in rows:
+        tiers = " ".join(f"{t}={SHORT.get(s, s)}" for t, s in r.tiers.items())
+        table.append([r.generated_at.strftime("%Y-%m-%d %H:%M:%S"), r.litellm_version, r.claude_code_version,
+                      SHORT.get(r.status, r.status) + (f" ({r.cause})" if r.cause else ""), tiers or "-",
+                      r.run_id + ("" if r.published else " (not published)")])
+    widths = [max(len(row[i]) for row in table) for i in range(len(header))]
+    for row, r in zip(table, [None, *rows]):
+        print("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip(), file=out)
+        if r is not None and r.bisect is not None:
+            print(f"    bisect: {r.bisect.text}", file=out)
     return 0
 
 

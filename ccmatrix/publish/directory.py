@@ -34,8 +34,9 @@ def atomic_write(path: Path, data: str | bytes) -> None:
         raise
 
 
-def publish(matrix: Matrix, out_dir: Path) -> list[str]:
-    """Write the three files into `out_dir`; return their paths. The caller has validated the matrix."""
+def publish(matrix: Matrix, out_dir: Path, history: dict | None = None) -> list[str]:
+    """Write the three files into `out_dir`; return their paths. The caller has validated the matrix. `history`: the
+    page's cell timelines (ccmatrix.publish.timeline.page_data), or None."""
     from ccmatrix.publish.page import render_page
 
     out_dir = Path(out_dir)
@@ -43,7 +44,7 @@ def publish(matrix: Matrix, out_dir: Path) -> list[str]:
     files = [
         (out_dir / SCHEMA_FILE, json.dumps(json_schema(), indent=2) + "\n"),
         (out_dir / MATRIX_FILE, document),
-        (out_dir / PAGE_FILE, render_page(json.loads(document))),
+        (out_dir / PAGE_FILE, render_page(json.loads(document), history)),
     ]
     for path, text in files:
         atomic_write(path, text)

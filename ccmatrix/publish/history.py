@@ -3,6 +3,9 @@
 Layout: `<history_dir>/runs/<safe run id>.json`, written atomically. The history dir is `settings.history_dir`, or
 `<settings.out_dir>/history` when that is unset. A run is referenced by its run id, a unique prefix of it,
 `latest`, or `latest~N` (N runs before the latest).
+
+A run's entry also keeps, per cell that went green→red against the run published before it, the automatic bisect's
+result (`bisects`, keyed `<feature>/<provider>`; written by `ccmatrix bisect-regressions`, ccmatrix.regression_bisect).
 """
 from __future__ import annotations
 
@@ -11,7 +14,7 @@ import json
 import re
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
@@ -25,6 +28,34 @@ class HistoryError(LookupError):
     """A run reference that matches no run, or more than one."""
 
 
+class CellBisect(BaseModel):
+    """The automatic bisect of one cell that went green→red: where it changed, or why it was not (or could not be)
+    bisected. `text` is the one line the page, the regression report and `ccmatrix history` show."""
+
+    feature: str
+    provider: str
+    outcome: Literal["found", "same_releases", "could_not"]
+    text: str  # "broke in LiteLLM 1.108.4 (last good: 1.108.3)", "no bisect: the same releases ...", "could not ..."
+    axis: str | None = None  # "litellm" | "claude-code"
+    good: str | None = None  # the baseline run's release on that axis (the cell passed there)
+    bad: str | None = None  # the new run's release (the cell failed there)
+    pinned: str | None = None  # the other axis's release, held fixed
+    tiers: list[str] = Field(default_factory=list)  # the tiers probed (those that went pass → fail)
+    direction: str | None = None  # "regression" (good older than bad) | "fix" (the run moved to an older release)
+    first: str | None = None
+    last: str | None = None
+    untested: list[str] = Field(default_factory=list)
+    probes: int = 0
+    releases: int = 0
+    notes_url: str | None = None
+    baseline_run_id: str | None = None
+    bisected_at: datetime | None = None
+
+
+def cell_key(feature: str, provider: str) -> str:
+    return f"{feature}/{provider}"
+
+
 class RunEntry(BaseModel):
     run_id: str
     generated_at: datetime
@@ -34,6 +65,7 @@ class RunEntry(BaseModel):
     published: bool = True
     counts: dict[str, int] = Field(default_factory=dict)
     matrix: dict[str, Any]
+    bisects: dict[str, CellBisect] = Field(default_factory=dict)  # cell_key → the automatic bisect's result
 
     @field_validator("generated_at", "recorded_at")
     @classmethod
@@ -86,6 +118,21 @@ class History:
         )
         atomic_write(self.runs_dir / _file_name(entry.run_id), entry.model_dump_json(indent=1) + "\n")
         return entry
+
+    def store_bisects(self, run_id: str, bisects: dict[str, CellBisect]) -> RunEntry:
+        """Keep `bisects` with the run's cells (replacing earlier results for the same cells)."""
+        entry = self.resolve(run_id)
+        entry.bisects = {**entry.bisects, **bisects}
+        atomic_write(self.runs_dir / _file_name(entry.run_id), entry.model_dump_json(indent=1) + "\n")
+        return entry
+
+    def published_before(self, run_id: str) -> RunEntry | None:
+        """The last published run recorded before `run_id` (the baseline its regression report was made against)."""
+        runs = self.runs()
+        index = next((i for i, e in enumerate(runs) if e.run_id == run_id), None)
+        earlier = runs[:index] if index is not None else runs
+        published = [e for e in earlier if e.published and e.run_id != run_id]
+        return published[-1] if published else None
 
     def runs(self) -> list[RunEntry]:
         """All recorded runs, oldest first (by generation time, then recording time)."""

@@ -1,7 +1,9 @@
 """The self-contained matrix page: one HTML file, inline CSS and JS, the matrix JSON embedded; no network at view time.
 
 The page renders the embedded document in the browser (the template is `page_template.html`); a plain table is
-also rendered here, inside <noscript>, for readers without JavaScript.
+also rendered here, inside <noscript>, for readers without JavaScript. Next to the matrix, a second, small JSON
+(`history-data`, from ccmatrix.publish.timeline.page_data) carries each cell's timeline over the kept runs and the
+current run's automatic bisect results; without it the page shows the matrix alone.
 """
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ from ccmatrix.publish.regressions import cell_cause
 SUPPORTED_SCHEMA_VERSIONS = ("1",)
 UPSTREAM_LABELS = {"emulator": "emulated", "real": "real", "mixed": "mixed", "unknown": "upstream unknown"}
 ICONS = {"pass": "✓", "fail": "✗", "error": "⚠", "not_applicable": "–", "not_tested": "○"}
-_SLOT = re.compile(r"__(MATRIX_JSON|NOSCRIPT)__")
+_SLOT = re.compile(r"__(MATRIX_JSON|HISTORY_JSON|NOSCRIPT)__")
 
 
 @lru_cache(maxsize=1)
@@ -46,8 +48,9 @@ def litellm_label(document: dict[str, Any] | None) -> str:
     return label(document.get("litellm_version"), source if isinstance(source, dict) else None)
 
 
-def plain_table(document: dict[str, Any]) -> str:
+def plain_table(document: dict[str, Any], bisects: dict[str, Any] | None = None) -> str:
     esc = html.escape
+    bisects = bisects or {}
     if str(document.get("schema_version")) not in SUPPORTED_SCHEMA_VERSIONS:
         return f"<p>Unsupported matrix schema_version {esc(repr(document.get('schema_version')))}.</p>"
     providers = document.get("providers", [])
@@ -70,7 +73,9 @@ def plain_table(document: dict[str, Any]) -> str:
             cause = cell_cause(cell)
             if cause:
                 tip = f"Cause: {cause.replace('emulator_gap', 'emulator gap')}\n{tip}"
-            cells.append(f'<td title="{esc(str(tip))}">{ICONS.get(status, "?")} {esc(status)}</td>')
+            found = (bisects.get(f"{feature.get('id')}/{p}") or {}).get("text")
+            note = f"<br><small>{esc(str(found))}</small>" if found else ""
+            cells.append(f'<td title="{esc(str(tip))}">{ICONS.get(status, "?")} {esc(status)}{note}</td>')
         rows.append(f"<tr><th>{esc(str(feature.get('name') or feature.get('id')))}</th>{''.join(cells)}</tr>")
     # per tier, the model id each column was tested with (documents older than providers_detail.models: none)
     models = {p: (detail.get(p) or {}).get("models") for p in providers}
@@ -95,7 +100,10 @@ def plain_table(document: dict[str, Any]) -> str:
     )
 
 
-def render_page(document: dict[str, Any]) -> str:
-    """The page for a matrix document (the JSON-mode dump of a Matrix)."""
-    values = {"MATRIX_JSON": embed_json(document), "NOSCRIPT": plain_table(document)}
+def render_page(document: dict[str, Any], history: dict[str, Any] | None = None) -> str:
+    """The page for a matrix document (the JSON-mode dump of a Matrix); `history`: the cell timelines and bisect
+    results (ccmatrix.publish.timeline.page_data), or None."""
+    history = history or {}
+    values = {"MATRIX_JSON": embed_json(document), "HISTORY_JSON": embed_json(history),
+              "NOSCRIPT": plain_table(document, history.get("bisects"))}
     return _SLOT.sub(lambda m: values[m.group(1)], _template())

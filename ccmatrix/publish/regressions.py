@@ -51,6 +51,7 @@ class CellChange(BaseModel):
     error: str | None = None  # the new side's error or reason
     cause: str | None = None  # the new side's cause(s): those of the tiers that give the cell its status
     tiers: list[TierChange] = Field(default_factory=list)
+    bisect: str | None = None  # the automatic bisect's line for a green_to_red cell (ccmatrix bisect-regressions)
 
     @property
     def label(self) -> str:
@@ -108,6 +109,14 @@ class RegressionReport(BaseModel):
 
     def markdown(self, max_error: int = 200) -> str:
         return to_markdown(self, max_error=max_error)
+
+    def attach_bisects(self, bisects: dict[str, Any]) -> "RegressionReport":
+        """Set each changed cell's `bisect` line from a run's stored bisects ({"feature/provider": CellBisect})."""
+        for change in self.changes:
+            found = bisects.get(f"{change.feature}/{change.provider}")
+            if found is not None:
+                change.bisect = found.text if hasattr(found, "text") else str((found or {}).get("text"))
+        return self
 
 
 def _document(matrix: Any) -> dict[str, Any]:
@@ -283,4 +292,9 @@ def to_markdown(report: RegressionReport, max_error: int = 200) -> str:
                 f"| {_md(c.feature_name or c.feature)} | {_md(c.provider_name or c.provider)} | {_st(c.before)} | "
                 f"{_st(c.after)} | {_md(tiers)} | {_md(c.cause)} | {_md(c.error, max_error)} |"
             )
+    bisected = [c for c in report.changes if c.bisect]
+    if bisected:
+        lines += ["", f"### Bisected ({len(bisected)})", ""]
+        lines += [f"- {_md(c.feature_name or c.feature)} × {_md(c.provider_name or c.provider)}: {_md(c.bisect, 400)}"
+                  for c in bisected]
     return "\n".join(lines) + "\n"

@@ -58,7 +58,7 @@ def _invoke(command, args, **kw):
 
 def test_run_and_enqueue_share_every_run_option_identically():
     run, queued = _params(cli.commands["run"]), _params(enqueue)
-    assert set(run) - set(SHARED) == {"concurrency"}  # what only a local run has
+    assert set(run) - set(SHARED) == {"concurrency", "bisect_after"}  # what only a local run has
     assert set(queued) - set(SHARED) == {"wait"}  # what only enqueue has
     for name in SHARED:
         assert _same(run[name], queued[name]), name
@@ -80,7 +80,7 @@ def test_cell_and_provision_take_the_same_definitions():
 
 def test_every_documented_subcommand_is_there():
     assert set(cli.commands) == {"run", "cell", "emulator", "provision", "resolve", "history", "diff", "publish",
-                                 "gateway-config", "bisect", "corpus"}
+                                 "gateway-config", "bisect", "corpus", "bisect-regressions"}
     readme = (ROOT / "README.md").read_text()
     for line in ("ccmatrix emulator --port 8080", "ccmatrix cell tool_use bedrock_converse --tiers sonnet",
                  "ccmatrix provision", "ccmatrix resolve", "ccmatrix history", "ccmatrix diff RUN_A RUN_B",
