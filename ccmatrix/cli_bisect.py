@@ -138,7 +138,8 @@ def corpus() -> None:
               help="Where to write the JSON report. Default: <out>/corpus-report.json.")
 def corpus_run(cases, corpus_dir, manifest_path, concurrency, report_path) -> int:
     """For each case (default: all), run its cell at its first buggy release and at its fixed release (an open case:
-    the buggy one only), at its Claude Code version (the manifest's when unknown), as Celery jobs on the local
+    the buggy one only), in the era of its bug — its Claude Code version and tier models, else the era's
+    (ccmatrix.corpus ERA_CLAUDE_CODE, ERA_MODELS), never the manifest's `latest` — as Celery jobs on the local
     stack. One line per case (reproduced / not reproduced / not run, with why) and, last, `corpus: N/M reproduced`.
     Writes a JSON report (default: out/corpus-report.json).
 
@@ -162,17 +163,11 @@ def corpus_run(cases, corpus_dir, manifest_path, concurrency, report_path) -> in
         options.refuse(ValueError(f"unknown case(s) {unknown}; the corpus has {sorted(known)}"))
     chosen = [known[c] for c in cases] if cases else loaded
 
-    default_claude = None
-    if any(case.claude_code == "unknown" for case in chosen):
-        try:
-            default_claude = resolve_pin("claude-code", manifest.claude_code_version)
-        except ValueError as error:
-            options.refuse(error)
+    from ccmatrix.corpus import CLAUDE_CODE_ERAS, ERA_MODELS
 
     def cell(case, version: str) -> probes.Cell:
-        claude = default_claude if case.claude_code == "unknown" else case.claude_code
-        return probes.Cell(feature=case.cell.feature, provider=case.cell.provider, litellm_version=version,
-                           claude_code_version=claude, tiers=list(case.cell.tiers), manifest_path=manifest_path)
+        # the era of the bug: the case's Claude Code version and tier models, else the era's (ccmatrix.corpus)
+        return probes.corpus_cell(case, version, manifest_path)
 
     wanted = []  # (case index, side, Cell)
     for index, case in enumerate(chosen):
@@ -199,7 +194,13 @@ def corpus_run(cases, corpus_dir, manifest_path, concurrency, report_path) -> in
     from datetime import datetime, timezone
 
     document = verdicts.report(results, generated_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                               claude_code_default=default_claude)
+                               claude_code_eras={".".join(map(str, start)): claude
+                                                 for start, claude in CLAUDE_CODE_ERAS},
+                               tier_models_default=ERA_MODELS,
+                               runs={case.id: {"claude_code": case.run_claude_code,
+                                               "tier_models": {t: case.run_models[t] for t in case.cell.tiers},
+                                               "gateway_profile": case.gateway_profile or "(the run's default)"}
+                                     for case in chosen})
     path.write_text(json.dumps(document, indent=2) + "\n")
     _say(f"report: {path}")
     click.echo(verdicts.score_line(results))

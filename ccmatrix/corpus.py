@@ -18,6 +18,33 @@ from ccmatrix.manifest import VERSION_PATTERN, Manifest, load_manifest
 
 DEFAULT_CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 
+# The era a case runs in when it does not name its own (`ccmatrix corpus run`): the Claude Code version of a case
+# that names none (`claude_code: unknown`), by the date of its first buggy LiteLLM release, and the model of each tier
+# a case does not name in `models`. A case runs at the era of its bug, never at the manifest's `latest` pins: a CLI
+# months newer than the gateway sends bodies and betas the buggy release never saw (measured: Claude Code 2.1.197 at
+# LiteLLM 1.81.3 sends context_management, which that release forwards to Bedrock Invoke without its beta, so every
+# tier is refused for a reason the case is not about). Eras, from PyPI / npm publication dates (read 2026-11-29):
+#   LiteLLM < 1.83 (2025-10 … 2026-03; 1.81.0 2026-01-18): Claude Code 2.1.23 — the version issue #19984 reported
+#     with LiteLLM 1.81.0 in 2026-01 (the oldest CLI here; the 2025 cases, 1.77.7 / 1.79.3, run with it too);
+#   1.83 … 1.89 (1.83.3 2026-04-05 … 1.85.0 2026-05-17): 2.1.126 (npm 2026-05-01);
+#   1.90 and later (1.90.0 2026-06-27 …): 2.1.197 (npm 2026-06-30; the pair the issue's acceptance bisect pins).
+# Tiers: the Claude 4.5 models users ran Claude Code with then; a case about a newer model's behaviour names it.
+CLAUDE_CODE_ERAS: tuple[tuple[tuple[int, int, int], str], ...] = (
+    ((0, 0, 0), "2.1.23"),
+    ((1, 83, 0), "2.1.126"),
+    ((1, 90, 0), "2.1.197"),
+)
+ERA_CLAUDE_CODE = "2.1.197"  # the newest era's; also where a CLI without a model table borrows the columns' ids
+
+
+def era_claude_code(litellm_release: str) -> str:
+    """The Claude Code version of the era of a LiteLLM release (CLAUDE_CODE_ERAS)."""
+    key = version_key(litellm_release)
+    return [claude for start, claude in CLAUDE_CODE_ERAS if start <= key][-1]
+
+
+ERA_MODELS = {"haiku": "claude-haiku-4-5", "sonnet": "claude-sonnet-4-5", "opus": "claude-opus-4-5"}
+
 ID_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
 URL_PATTERN = re.compile(r"^https://github\.com/(?P<repo>[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+)/(?P<path>issues|pull)/"
                          r"(?P<number>[1-9][0-9]*)$")
@@ -97,6 +124,11 @@ class Case(_Strict):
     match: list[str] = Field(default_factory=list)
     confidence: Literal["high", "medium", "low"]
     confidence_note: str | None = None
+    # Optional, for `ccmatrix corpus run`: the model of a tier of the cell when the bug needs another than the era's
+    # (ERA_MODELS), e.g. {opus: claude-opus-4-7}; and the gateway profile (gateway_profiles/litellm.yaml) the bug was
+    # reported with when it is not the run's default.
+    models: dict[str, str] = Field(default_factory=dict)
+    gateway_profile: str | None = None
 
     @field_validator("buggy")
     @classmethod
@@ -112,6 +144,14 @@ class Case(_Strict):
     def _match_texts(cls, value: list[str]) -> list[str]:
         if any(not isinstance(item, str) or not item.strip() for item in value):
             raise ValueError("an empty match text")
+        return value
+
+    @field_validator("models")
+    @classmethod
+    def _models(cls, value: dict[str, str]) -> dict[str, str]:
+        wrong = [m for m in value.values() if not isinstance(m, str) or not m.startswith("claude-")]
+        if wrong:
+            raise ValueError(f"{wrong} are not Claude model ids (claude-...)")
         return value
 
     @field_validator("fixed")
@@ -132,11 +172,24 @@ class Case(_Strict):
                 raise ValueError(f"fixed: {self.fixed} is not later than buggy release(s) {later}")
         if self.confidence != "high" and not (self.confidence_note or "").strip():
             raise ValueError(f"confidence_note: required when confidence is {self.confidence!r} (say why)")
+        extra = [t for t in self.models if t not in self.cell.tiers]
+        if extra:
+            raise ValueError(f"models: {extra} not tiers of the cell ({self.cell.tiers})")
         return self
 
     @property
     def is_open(self) -> bool:
         return self.fixed == "open"
+
+    @property
+    def run_claude_code(self) -> str:
+        """The Claude Code version the case runs at (both releases): its own, else its first buggy release's era's."""
+        return era_claude_code(self.buggy[0]) if self.claude_code == "unknown" else self.claude_code
+
+    @property
+    def run_models(self) -> dict[str, str]:
+        """tier → model for every tier (explicit ids, so no `latest` is resolved): the case's, else the era's."""
+        return {**ERA_MODELS, **self.models}
 
 
 def _where(error: ValidationError) -> str:
@@ -171,6 +224,13 @@ def parse_case(data: object, source: str, manifest: Manifest | None = None) -> C
     wrong = [t for t in case.cell.tiers if t not in allowed]
     if wrong:
         raise CorpusError(f"{source}: cell.tiers: {wrong} not tiers of {case.cell.feature!r} (it has {allowed})")
+    if case.gateway_profile is not None:
+        from ccmatrix.gateway_profiles import load_profiles
+
+        known = sorted(load_profiles().profiles)
+        if case.gateway_profile not in known:
+            raise CorpusError(f"{source}: gateway_profile: unknown profile {case.gateway_profile!r}; "
+                              f"gateway_profiles/litellm.yaml has {known}")
     return case
 
 

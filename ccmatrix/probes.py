@@ -114,6 +114,9 @@ class Cell:
     tier_models: dict[str, str] | None = None
     gateway_profile: str | None = None
     manifest_path: str | None = None
+    # A Claude Code version whose model table gives the columns' ids of `tier_models` when the version under test
+    # embeds none (a corpus case at 2.1.23): plan_job then plans an explicit manifest (explicit_manifest).
+    table_fallback: str | None = None
 
     @property
     def label(self) -> str:
@@ -134,16 +137,25 @@ class Ran:
 def plan_job(cell: Cell, run_id: str):
     """The CellJob for `cell` (producer.plan, versions pinned); a ValueError (one line) when it cannot be planned."""
     from ccmatrix.manifest import ManifestError
+    from ccmatrix.model_table import ModelTableError
     from producer.plan import RunOptions, plan_run
 
-    try:
-        plan = plan_run(RunOptions(features=[cell.feature], providers=[cell.provider], tiers=cell.tiers,
+    def plan(tier_models, manifest_path):
+        return plan_run(RunOptions(features=[cell.feature], providers=[cell.provider], tiers=cell.tiers,
                                    litellm_version=cell.litellm_version, claude_code_version=cell.claude_code_version,
-                                   tier_models=cell.tier_models, gateway_profile=cell.gateway_profile),
-                        manifest_path=cell.manifest_path)
+                                   tier_models=tier_models, gateway_profile=cell.gateway_profile),
+                        manifest_path=manifest_path)
+
+    try:
+        try:
+            planned = plan(cell.tier_models, cell.manifest_path)
+        except ModelTableError:
+            if not (cell.table_fallback and cell.tier_models):
+                raise
+            planned = plan(None, explicit_manifest(cell.tier_models, cell.table_fallback, cell.manifest_path))
     except (ManifestError, ValueError) as error:
         raise ValueError(one_line(error, 400)) from None
-    return plan.jobs[0].model_copy(update={"run_id": run_id})
+    return planned.jobs[0].model_copy(update={"run_id": run_id})
 
 
 def provision(cell: Cell) -> str | None:
@@ -285,3 +297,38 @@ def bisect_probe(runner, make_cell: Callable[[str], Cell]) -> Callable[[list[str
 
     return probe
 
+
+
+# --- a corpus case's cell ----------------------------------------------------------------------------------------
+def explicit_manifest(tier_models: dict[str, str], table_version: str, manifest_path: str | None = None) -> str:
+    """A copy of the manifest whose tiers are `tier_models` and whose columns name their per-provider model ids,
+    resolved with the model table of Claude Code `table_version` (a model's Bedrock / Vertex id is a fact about the
+    model, not about the CLI), so a CLI without a table of its own can run it. Written under the cache; the path."""
+    import hashlib
+    import json
+
+    from ccmatrix import tiers
+    from ccmatrix.manifest import load_manifest
+    from ccmatrix.settings import get_settings
+    from producer.plan import model_table
+
+    manifest = load_manifest(manifest_path)
+    resolved = tiers.resolve(manifest, table_version, model_table(table_version), tier_models).manifest
+    text = json.dumps(resolved.model_dump(mode="json", exclude_none=True), indent=1, sort_keys=True)
+    path = get_settings().cache_dir / "corpus" / f"manifest-{hashlib.sha256(text.encode()).hexdigest()[:12]}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return str(path)
+
+
+def corpus_cell(case, litellm_version: str, manifest_path: str | None = None) -> Cell:
+    """The cell of a corpus case at one LiteLLM release, in the era of its bug (ccmatrix.corpus): the case's Claude
+    Code version (else its era's) and explicit tier models (the case's `models`, else ERA_MODELS; never the manifest's
+    `latest`), with the case's gateway profile. A Claude Code version without an embedded model table (2.1.23,
+    2.1.126) gets the columns' model ids from ERA_CLAUDE_CODE's table at plan time (plan_job, explicit_manifest);
+    the version under test is unchanged."""
+    from ccmatrix.corpus import ERA_CLAUDE_CODE
+
+    return Cell(feature=case.cell.feature, provider=case.cell.provider, litellm_version=litellm_version,
+                claude_code_version=case.run_claude_code, tiers=list(case.cell.tiers), tier_models=case.run_models,
+                gateway_profile=case.gateway_profile, manifest_path=manifest_path, table_fallback=ERA_CLAUDE_CODE)

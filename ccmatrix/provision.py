@@ -92,6 +92,33 @@ SPLIT_PROXY_DIST = "litellm-proxy"
 PROXY_SCRIPTS = ("litellm", "litellm-proxy")  # the CLI that boots the proxy; the split package may bring its own
 
 
+# What a release's Vertex route imports that its `proxy` extra does not pull, per release range [from, to).
+# Evidence: LiteLLM's own requirements.txt (what its Docker image installs) lists `google-cloud-aiplatform` and
+# `google-genai` "for vertex ai calls"; `pip install litellm[proxy]==V` pulls neither. Measured here (`ccmatrix corpus
+# run`, 2026-11-29, count_tokens on the vertex_ai column): 1.77.7 answered 500 "No module named 'google.genai'";
+# 1.79.3, 1.83.3 and 1.83.10 answered 500 "vertexai import failed please run `pip install -U
+# "google-cloud-aiplatform>=1.38"`" — `VertexAIPartnerModels.count_tokens` (llms/vertex_ai/vertex_ai_partner_models/
+# main.py) imports vertexai in 1.79.3 … 1.85.0 and no longer in 1.93.0 (releases in between not read). Installed
+# alongside `litellm[proxy]==V` in one pip call, so the release's own pins win; an existing venv is topped up.
+VERTEX_EXTRAS = ("google-cloud-aiplatform>=1.38", "google-genai")
+EXTRA_REQUIREMENTS: tuple[tuple[tuple[int, int, int], tuple[int, int, int], tuple[str, ...]], ...] = (
+    ((1, 77, 0), (1, 93, 0), VERTEX_EXTRAS),
+)
+EXTRAS_MARKER = ".ccmatrix-extras"
+
+
+def extra_requirements(version: str | None) -> list[str]:
+    """The extra requirements of a LiteLLM release (EXTRA_REQUIREMENTS); none for a local source or an unknown
+    version string."""
+    import re
+
+    match = re.match(r"^(\d+)\.(\d+)\.(\d+)", version or "")
+    if not match:
+        return []
+    key = tuple(int(part) for part in match.groups())
+    return [req for low, high, reqs in EXTRA_REQUIREMENTS if low <= key < high for req in reqs]
+
+
 def litellm_venv(cache_dir: Path, version: str) -> Path:
     """`.cache/litellm/<version>` for a release, `.cache/litellm/src-<hash12>` for a local tree or wheel spec."""
     from ccmatrix.local_source import slug
@@ -181,7 +208,18 @@ def ensure_litellm(cache_dir: Path, version: str) -> Path:
     marker = venv / ".ccmatrix-ok"
     expected = source.spec if source else version
     with FileLock(str(venv) + ".lock", timeout=3600):
+        extras = [] if source else extra_requirements(version)
+        extras_marker = venv / EXTRAS_MARKER
         if marker.exists() and proxy_script(venv).exists() and (source is None or _same_source(marker, source)):
+            if extras and not (extras_marker.exists() and extras_marker.read_text() == " ".join(extras)):
+                pip = [str(venv / "bin" / "pip")]
+                wanted = [f"litellm[proxy]=={version}", *extras]  # with the release, so its pins hold
+                _run([*pip, "install", "--disable-pip-version-check", "-q", *wanted],
+                     f"pip install {' '.join(wanted)}")
+                got = litellm_installed_version(venv)
+                if got != version:
+                    raise ProvisionError(f"installing {' '.join(extras)} moved litellm {version} to {got}")
+                extras_marker.write_text(" ".join(extras))
             return venv
         if source is not None:
             _check_source(source)  # before anything is built: the path is here and holds what was planned
@@ -190,7 +228,7 @@ def ensure_litellm(cache_dir: Path, version: str) -> Path:
         pip = [str(venv / "bin" / "pip")]
         target = source.path if source else f"litellm=={version}"
         metadata = release_metadata(pip, target)
-        wanted = litellm_requirements(target, metadata, None if source else version)
+        wanted = litellm_requirements(target, metadata, None if source else version) + extras
         _run([*pip, "install", "--disable-pip-version-check", "-q", *wanted], f"pip install {' '.join(wanted)}")
         got = litellm_installed_version(venv)
         if source is not None:
@@ -202,6 +240,8 @@ def ensure_litellm(cache_dir: Path, version: str) -> Path:
             raise ProvisionError(f"asked the package index for litellm {version}, got {got}")
         if not proxy_script(venv).exists():
             raise ProvisionError(f"{' '.join(wanted)} installed no proxy CLI ({' or '.join(PROXY_SCRIPTS)}) in {venv}")
+        if extras:
+            extras_marker.write_text(" ".join(extras))
         marker.write_text(expected)
     return venv
 

@@ -154,6 +154,57 @@ def test_refuses_unknown_fields(good, manifest):
     assert "severity" in _refusal(good, manifest)
 
 
+# --- the era a case runs in (ccmatrix corpus run) ------------------------------------------------
+
+@pytest.mark.parametrize("buggy, claude", [("1.77.7", "2.1.23"), ("1.82.9", "2.1.23"), ("1.83.0", "2.1.126"),
+                                           ("1.89.3", "2.1.126"), ("1.90.0", "2.1.197"), ("1.105.2", "2.1.197")])
+def test_a_case_without_versions_runs_in_its_releases_era_with_explicit_4_5_tiers(good, manifest, buggy, claude):
+    from ccmatrix.corpus import ERA_MODELS
+
+    good["claude_code"] = "unknown"
+    good["buggy"], good["fixed"] = [buggy], "open"
+    case = parse_case(good, "case.yaml", manifest)
+    assert case.run_claude_code == claude
+    assert case.run_models == ERA_MODELS == {"haiku": "claude-haiku-4-5", "sonnet": "claude-sonnet-4-5",
+                                             "opus": "claude-opus-4-5"}
+    assert "latest" not in case.run_models.values()
+
+
+def test_a_case_runs_at_its_own_claude_code_version_and_models(good, manifest):
+    good["models"] = {"opus": "claude-opus-4-7"}
+    case = parse_case(good, "case.yaml", manifest)
+    assert case.run_claude_code == good["claude_code"] == "2.1.23"
+    assert case.run_models["opus"] == "claude-opus-4-7" and case.run_models["haiku"] == "claude-haiku-4-5"
+
+
+def test_refuses_models_of_a_tier_outside_the_cell(good, manifest):
+    good["cell"] = {**good["cell"], "tiers": ["opus"]}
+    good["models"] = {"sonnet": "claude-sonnet-4-6"}
+    assert _refusal(good, manifest).startswith("case.yaml: models: ['sonnet'] not tiers of the cell")
+
+
+def test_refuses_a_model_that_is_not_a_claude_id(good, manifest):
+    good["models"] = {"opus": "latest"}
+    assert _refusal(good, manifest).startswith("case.yaml: models: ")
+
+
+def test_gateway_profile_is_a_known_profile(good, manifest):
+    good["gateway_profile"] = "defaults"
+    assert parse_case(good, "case.yaml", manifest).gateway_profile == "defaults"
+    good["gateway_profile"] = "no-such-profile"
+    message = _refusal(good, manifest)
+    assert message.startswith("case.yaml: gateway_profile: unknown profile 'no-such-profile'")
+    assert "recommended" in message
+
+
+def test_committed_cases_name_only_claude_models_newer_than_the_era_when_they_need_them(corpus):
+    from ccmatrix.corpus import ERA_MODELS
+
+    for case in corpus:
+        for tier, model in case.models.items():
+            assert model != ERA_MODELS[tier], f"{case.id}: models.{tier} repeats the era's model"
+
+
 # --- files ---------------------------------------------------------------------------------------
 
 def _write(directory: Path, name: str, data) -> Path:

@@ -138,3 +138,56 @@ def test_every_case_names_its_match_texts_and_an_empty_one_is_refused(corpus):
     data = next(iter(corpus.values())).model_dump(mode="json", exclude_none=True)
     with pytest.raises(CorpusError, match=r"x.yaml: match: .*empty match text"):
         parse_case({**data, "match": ["ok", " "]}, "x.yaml")
+
+
+# --- the cell a case runs (ccmatrix.probes.corpus_cell) ------------------------------------------------------------
+def test_a_case_cell_pins_the_era_and_explicit_tier_models_never_latest(corpus, monkeypatch):
+    from ccmatrix import probes
+
+    case = next(c for c in corpus.values() if c.claude_code == "unknown" and not c.models)
+    cell = probes.corpus_cell(case, "1.2.3")
+    assert (cell.litellm_version, cell.claude_code_version) == ("1.2.3", case.run_claude_code)
+    assert cell.tier_models == {"haiku": "claude-haiku-4-5", "sonnet": "claude-sonnet-4-5", "opus": "claude-opus-4-5"}
+    assert cell.tiers == list(case.cell.tiers) and cell.gateway_profile == case.gateway_profile
+
+
+def test_a_case_cell_carries_the_cases_models_and_profile(corpus, monkeypatch):
+    from ccmatrix import probes
+
+    corpus_cell = probes.corpus_cell
+    case = next(c for c in corpus.values() if c.models and c.claude_code == "unknown")
+    case = case.model_copy(update={"gateway_profile": "defaults"})
+    cell = corpus_cell(case, "1.2.3")
+    assert all(cell.tier_models[t] == m for t, m in case.models.items())
+    assert cell.gateway_profile == "defaults"
+
+
+def test_a_cli_without_a_model_table_gets_the_column_ids_from_the_era_table(corpus, monkeypatch, tmp_path):
+    """2.1.23 embeds no model table: the cell keeps 2.1.23 and is planned with an explicit manifest (no table)."""
+    import producer.plan
+    from ccmatrix import probes
+    from ccmatrix.corpus import ERA_CLAUDE_CODE
+    from ccmatrix.model_table import ModelTableError
+
+    case = next(c for c in corpus.values() if c.run_claude_code != ERA_CLAUDE_CODE)
+    cell = probes.corpus_cell(case, "1.2.3")
+    assert cell.claude_code_version == case.run_claude_code and cell.table_fallback == ERA_CLAUDE_CODE
+    planned, seen = [], []
+
+    def plan_run(options, manifest_path=None):
+        planned.append((options.claude_code_version, options.tier_models, manifest_path))
+        if options.tier_models:
+            raise ModelTableError("no embedded model catalog found in the binary (anchor not present)")
+
+        class Job:
+            def model_copy(self, update):
+                return update
+        return type("Plan", (), {"jobs": [Job()]})()
+
+    monkeypatch.setattr(producer.plan, "plan_run", plan_run)
+    monkeypatch.setattr(probes, "explicit_manifest",
+                        lambda models, table, path=None: seen.append((models, table)) or str(tmp_path / "m.json"))
+    assert probes.plan_job(cell, "run-1") == {"run_id": "run-1"}
+    assert planned == [(case.run_claude_code, case.run_models, None),
+                       (case.run_claude_code, None, str(tmp_path / "m.json"))]
+    assert seen == [(case.run_models, ERA_CLAUDE_CODE)]
