@@ -191,3 +191,18 @@ def test_a_cli_without_a_model_table_gets_the_column_ids_from_the_era_table(corp
     assert planned == [(case.run_claude_code, case.run_models, None),
                        (case.run_claude_code, None, str(tmp_path / "m.json"))]
     assert seen == [(case.run_models, ERA_CLAUDE_CODE)]
+
+
+# --- what the corpus' Vertex cases need installed (ccmatrix.provision.extra_requirements) ---------------------------
+@pytest.mark.parametrize("version, wanted", [("1.77.7", True), ("1.79.3", True), ("1.83.10", True), ("1.92.9", True),
+                                             ("1.76.0", False), ("1.93.0", False), ("1.108.7", False)])
+def test_vertex_dependencies_are_added_for_the_releases_that_import_them(version, wanted):
+    from ccmatrix.provision import VERTEX_EXTRAS, extra_requirements
+
+    assert extra_requirements(version) == (list(VERTEX_EXTRAS) if wanted else [])
+
+
+def test_a_local_source_gets_no_extra_requirements():
+    from ccmatrix.provision import extra_requirements
+
+    assert extra_requirements("/src/litellm#sha256=" + "0" * 64) == []
