@@ -56,3 +56,7 @@ build ccmatrix/worker:dev docker/worker.Dockerfile \
 if [ "$local_base" = 1 ]; then
   build ccmatrix/redis:7.0-bookworm docker/redis.Dockerfile "$@"
 fi
+# Earlier builds of these tags, now untagged: drop them (their shared layers stay in the build cache).
+for title in ccmatrix-worker ccmatrix-emulator ccmatrix-gateway; do
+  "$docker" image prune -f --filter dangling=true --filter "label=org.opencontainers.image.title=$title" >/dev/null
+done
