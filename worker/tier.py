@@ -74,6 +74,8 @@ def run_tier(setup: CellSetup, tier: str, attempt: int = 1) -> TierResult:
         outcome = ctx.finalize(outcome)
         if outcome.evidence is not None and setup.gateway_profile:
             outcome.evidence.extra["gateway_profile"] = setup.gateway_profile
+        if outcome.evidence is not None:  # how the gateway under test was booted (worker/runtimes): process | docker
+            outcome.evidence.extra["proxy_runtime"] = settings.proxy_runtime
         if outcome.evidence is not None and ctx.cli_runs:
             outcome.evidence.extra["cli_cpu_s"] = round(sum(r.cpu_s for r in ctx.cli_runs), 3)
             outcome.evidence.extra["cli_ms"] = sum(r.duration_ms for r in ctx.cli_runs)

@@ -89,6 +89,10 @@ def test_matrix_has_both_rows_on_every_column_run_by_gateway_containers(stack):
     # No tier of any cell failed to boot its gateway: the docker runtime worked on every column.
     text = json.dumps(matrix)
     assert "proxy did not boot" not in text and "docker runtime" not in text, text[:3000]
+    # ... and every tier that ran says so (evidence.extra.proxy_runtime, worker/tier.py)
+    runtimes = {tier["evidence"]["extra"].get("proxy_runtime") for cell in cells.values()
+                for tier in cell.get("tiers", {}).values() if (tier.get("evidence") or {}).get("extra")}
+    assert runtimes == {"docker"}, runtimes
 
 
 def test_gateway_containers_ran_and_are_confined(stack):

@@ -28,6 +28,7 @@ def _named(cell, profile):
     for tier in cell.tiers.values():
         if tier.evidence is not None:
             assert tier.evidence.extra["gateway_profile"] == profile["name"]
+            assert tier.evidence.extra["proxy_runtime"] == "process"   # how the gateway was booted, per tier
 
 
 def test_the_1m_context_beta_reaches_azure_only_when_the_profile_forwards_client_headers(run_cell_here):
