@@ -287,8 +287,8 @@ def thinking_omitted(req: UniversalRequest, provider: str, model: str) -> bool:
     asks for `omitted` in every non-interactive session, its `Q6l` in the binary), else the model's default
     (emulator/catalog.yaml `signature_only_thinking`: display defaults to omitted from Opus 4.7 on)."""
     display = req.reasoning.display if req.reasoning else None
-    if display in ("omitted", "summarized"):
-        return display == "omitted"
+    if display:  # "summarized", "highlights", "updates" (2.1.332 asks for it with the thinking-display-updates beta
+        return display == "omitted"  # in its connector-text mode) all show thinking text; only "omitted" hides it
     return bool((profiles.model_features(provider, model) or {}).get("signature_only_thinking"))
 
 

@@ -24,6 +24,7 @@ def thinking_block(reply: dict) -> dict:
     ("claude-sonnet-5-5", {"type": "adaptive", "display": "omitted"}, True),
     ("claude-sonnet-5-5", {"type": "adaptive", "display": "summarized"}, False),
     ("claude-sonnet-5-5", {"type": "adaptive"}, True),                     # the model's default: omitted
+    ("claude-sonnet-5-5", {"type": "adaptive", "display": "updates"}, False),   # 2.1.332's connector-text mode
     ("claude-sonnet-4-5-20250929", {"type": "enabled", "budget_tokens": 2048}, False),
     ("claude-sonnet-4-5-20250929", {"type": "enabled", "budget_tokens": 2048, "display": "omitted"}, True),
 ])
