@@ -40,7 +40,9 @@ def _db(redis_url: str, number: int) -> str:
 
 
 def _base_env(broker: str, out_dir: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CCMATRIX_", "FLOWER_"))}
+    # the session's pinned manifest (tests/conftest.py) stays: the shipped one says `latest`
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CCMATRIX_", "FLOWER_"))
+           or k == "CCMATRIX_MANIFEST_PATH"}
     env.update({"CCMATRIX_BROKER_URL": broker, "CCMATRIX_RESULT_BACKEND": broker, "CCMATRIX_OUT_DIR": str(out_dir),
                 "CCMATRIX_CACHE_DIR": str(PROJECT_ROOT / ".cache")})
     return env

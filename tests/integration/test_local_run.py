@@ -54,7 +54,8 @@ def _follow_until_a_cli_runs(run: subprocess.Popen, timeout_s: float) -> set[int
 
 
 def test_ctrl_c_stops_everything_it_started(tools, tmp_path):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CCMATRIX_")}
+    env = {k: v for k, v in os.environ.items()  # the session's pinned manifest stays (tests/conftest.py)
+           if not k.startswith("CCMATRIX_") or k == "CCMATRIX_MANIFEST_PATH"}
     env["CCMATRIX_OUT_DIR"] = str(tmp_path / "out")
     run = subprocess.Popen([sys.executable, "-m", "ccmatrix.cli", "run"], cwd=ROOT, env=env,
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -81,7 +82,8 @@ def _parent(pid: int) -> int | None:
 
 def _run_until_a_cli_runs(tmp_path):
     """`ccmatrix run` on two cells, followed until a CLI run is under way; (process, every pid seen below it)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CCMATRIX_")}
+    env = {k: v for k, v in os.environ.items()  # the session's pinned manifest stays (tests/conftest.py)
+           if not k.startswith("CCMATRIX_") or k == "CCMATRIX_MANIFEST_PATH"}
     env["CCMATRIX_OUT_DIR"] = str(tmp_path / "out")
     env["CCMATRIX_CACHE_DIR"] = str(ROOT / ".cache")
     run = subprocess.Popen([sys.executable, "-m", "ccmatrix.cli", "run", "--features", "tool_use", "--providers",
