@@ -6,6 +6,7 @@ import resource
 import shutil
 import subprocess
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -168,19 +169,44 @@ def run_cli(
                   transcript=Transcript(parse(stdout)), argv=argv, stopped=stopped)
 
 
+def _feed(process: subprocess.Popen, stdin_data: str | None) -> None:
+    """Write stdin_data to the CLI and close its stdin, in a daemon thread; communicate() then leaves stdin alone."""
+    pipe = process.stdin
+    if pipe is None:
+        return
+    process.stdin = None
+
+    def feed() -> None:
+        try:
+            if stdin_data:
+                pipe.write(stdin_data)
+        except (BrokenPipeError, OSError, ValueError):
+            pass  # the CLI ended or was stopped: what it read is what it got
+        finally:
+            try:
+                pipe.close()
+            except (BrokenPipeError, OSError, ValueError):
+                pass
+
+    threading.Thread(target=feed, name="cli-stdin", daemon=True).start()
+
+
 def _wait(process: subprocess.Popen, stdin_data: str | None, deadline: float,
           watch: Callable[[], str | None] | None, every_s: float) -> tuple[str, str, bool, str | None]:
     """Wait for the CLI until `deadline` (monotonic), asking `watch` between waits: (stdout, stderr, timed out,
-    stopped because). The pipes are drained all along (communicate is resumed after each wait, its input sent once)."""
-    first = True
+    stopped because). The output pipes are drained all along (communicate is resumed after each wait). The input is
+    written by a thread of its own: a resumed communicate() never goes on writing an input it did not finish
+    (CPython registers stdin only when `input` is passed, and refuses input once communication started), so a large
+    stdin (the long-context prompt) would stay half-written and the CLI wait for the rest."""
+    _feed(process, stdin_data)
     while True:
         remaining = deadline - time.monotonic()
         step = remaining if watch is None else min(remaining, every_s)
         try:
-            stdout, stderr = process.communicate(stdin_data if first else None, timeout=max(step, 0.0))
+            stdout, stderr = process.communicate(None, timeout=max(step, 0.0))
             return stdout, stderr, False, None
         except subprocess.TimeoutExpired:
-            first = False
+            pass
         if time.monotonic() >= deadline:
             stop_group(process, grace_s=0)
             stdout, stderr = process.communicate()
