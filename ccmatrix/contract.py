@@ -31,11 +31,23 @@ class CellJob(BaseModel):
     # The gateway profile (gateway_profiles/litellm.yaml) the proxy runs with; None: the worker's
     # CCMATRIX_GATEWAY_PROFILE (the producer always names one).
     gateway_profile: str | None = None
+    # The gateway under test (issue 17: a plug-in under gateways/<name>/) and its release; gateway_version None means
+    # litellm_version (the LiteLLM-only contract, kept valid for old producers).
+    gateway: str = "litellm"
+    gateway_version: str | None = None
+
+    @property
+    def gateway_release(self) -> str:
+        """The release of the gateway under test."""
+        return self.gateway_version or self.litellm_version
 
     @property
     def task_id(self) -> str:
-        """The Celery task id of this cell's job (the producer follows the run by these ids)."""
-        return f"{self.run_id}:{self.feature}:{self.provider}"
+        """The Celery task id of this cell's job (the producer follows the run by these ids); a run with several
+        gateways has one job per (gateway, feature, provider), LiteLLM's keeping the LiteLLM-only form."""
+        if self.gateway == "litellm":
+            return f"{self.run_id}:{self.feature}:{self.provider}"
+        return f"{self.run_id}:{self.gateway}:{self.feature}:{self.provider}"
 
 
 class CellOutcome(CellResult):
@@ -43,6 +55,8 @@ class CellOutcome(CellResult):
     claude_code_version: str | None = None
     upstream: str | None = None  # "emulator" | "real": how this cell's provider column ran
     gateway_profile: dict[str, Any] | None = None  # {name, settings}: the gateway profile the proxy ran with
+    gateway: str = "litellm"  # the gateway under test (CellJob.gateway)
+    gateway_version: str | None = None  # its release (None: litellm_version)
 
     @classmethod
     def from_tiers(cls, feature: str, provider: str, tiers: dict[str, TierResult], **kw: Any) -> "CellOutcome":
