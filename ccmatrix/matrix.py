@@ -88,6 +88,17 @@ class GatewayProfileRecord(BaseModel):
     settings: dict[str, Any] = Field(default_factory=dict)
 
 
+class GatewayRecord(BaseModel):
+    """The gateway under test (issue 17: a plug-in of gateways/): its name, release and profile. A matrix without it
+    (written before the field) is LiteLLM's; in another gateway's matrix, litellm_version holds that gateway's release."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str
+    version: str
+    profile: str | None = None
+    display_name: str | None = None
+
+
 class FeatureRow(BaseModel):
     model_config = ConfigDict(extra="forbid")
     id: str
@@ -113,13 +124,15 @@ class Matrix(BaseModel):
     gateway_profile: GatewayProfileRecord | None = None
     # Added in v1 without a version bump: written by build_matrix when the run tested a local tree or wheel.
     litellm_source: LiteLLMSource | None = None
+    # Added in v1 without a version bump: the gateway under test, written by build_matrix (absent: LiteLLM).
+    gateway: GatewayRecord | None = None
     features: list[FeatureRow]
     report: dict[str, Any] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _litellm_source(self) -> "Matrix":
         """A litellm_version that is a local source's spec always comes with its record (and only then)."""
-        if self.litellm_source is None:
+        if self.litellm_source is None and (self.gateway is None or self.gateway.name == "litellm"):
             self.litellm_source = litellm_source(self.litellm_version)
         return self
 
@@ -141,12 +154,14 @@ def build_matrix(
     upstreams: dict[str, str] | None = None,
     gateway_profile: dict[str, Any] | None = None,
     tier_models: dict[str, dict[str, Any]] | None = None,
+    gateway: dict[str, Any] | None = None,
 ) -> Matrix:
     """The matrix of a finished run; `upstreams` ({provider: emulator|real|mixed|unknown}) is what the callback
     derived with `column_upstreams` (derived here from the cells' `upstream` when not given); `gateway_profile`
     ({name, settings}) likewise from `run_gateway_profile` (derived here from the cells when not given);
     `tier_models` (tier → {policy, requested, model, ...}) is the plan's record (the manifest's tiers when not given).
-    `manifest` is the run's concrete manifest: each column's models per tier come from it."""
+    `manifest` is the run's concrete manifest: each column's models per tier come from it. `gateway` ({name, version,
+    profile[, display_name]}): the gateway under test (LiteLLM at `litellm_version` when not given)."""
     by_key = {(c.feature, c.provider): c for c in cells}
     expected = {(f, p) for f in selection.features for p in selection.providers}
     missing = sorted(expected - set(by_key))
@@ -193,6 +208,8 @@ def build_matrix(
         gateway_profile=(GatewayProfileRecord(name=gateway_profile["name"],
                                               settings=gateway_profile.get("settings") or {})
                          if gateway_profile else None),
+        gateway=GatewayRecord(**(gateway or {"name": "litellm", "version": litellm_version,
+                                              "profile": (gateway_profile or {}).get("name")})),
         features=rows,
         report=report or {},
     )
