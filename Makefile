@@ -5,12 +5,26 @@ BIN := $(VENV)/bin
 ARGS ?=
 PYTEST_ARGS ?=
 
-.PHONY: run test test-unit provision emulator bench clean k8s-manifest images stack stack-down test-containers
+.PHONY: run test test-unit lock provision emulator bench clean k8s-manifest images stack stack-down test-containers
 
-$(BIN)/.installed: pyproject.toml
+# The environment is the lock's (requirements.lock: every package, version and hash, dev tools included), then the
+# project itself without dependencies: two installs judge a request with the same anthropic/botocore/pydantic.
+$(BIN)/.installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --disable-pip-version-check -q -e '.[dev]'
+	$(BIN)/pip install --disable-pip-version-check -q --require-hashes -r requirements.lock
+	$(BIN)/pip install --disable-pip-version-check -q --no-deps --no-build-isolation -e .
 	touch $@
+
+# Regenerate requirements.lock after a change to pyproject.toml's dependencies (uv, pinned, in a venv of its own
+# under .cache/). It keeps the locked versions that still satisfy pyproject; LOCK_ARGS=--upgrade takes the newest,
+# LOCK_ARGS="--upgrade-package anthropic" one package.
+UV_VERSION := 0.13.8
+LOCK_TOOL := .cache/lock-tool
+LOCK_ARGS ?=
+lock:
+	test -x $(LOCK_TOOL)/bin/uv || { $(PYTHON) -m venv $(LOCK_TOOL) && $(LOCK_TOOL)/bin/pip install -q uv==$(UV_VERSION); }
+	$(LOCK_TOOL)/bin/uv pip compile pyproject.toml --extra dev --generate-hashes --universal --python-version 3.11 \
+		--native-tls --custom-compile-command "make lock" -o requirements.lock $(LOCK_ARGS)
 
 run: $(BIN)/.installed
 	$(BIN)/ccmatrix run $(ARGS)
