@@ -137,7 +137,7 @@ def corpus() -> None:
 @click.option("--report", "report_path", type=click.Path(dir_okay=False), default=None,
               help="Where to write the JSON report. Default: <out>/corpus-report.json.")
 def corpus_run(cases, corpus_dir, manifest_path, concurrency, report_path) -> int:
-    """For each case (default: all), run its cell at its first buggy release and at its fixed release (an open case:
+    """For each case (default: all), run its cell at its newest buggy release and at its fixed release (an open case:
     the buggy one only), in the era of its bug — its Claude Code version and tier models, else the era's
     (ccmatrix.corpus ERA_CLAUDE_CODE, ERA_MODELS), never the manifest's `latest` — as Celery jobs on the local
     stack. One line per case (reproduced / not reproduced / not run, with why) and, last, `corpus: N/M reproduced`.
@@ -171,7 +171,7 @@ def corpus_run(cases, corpus_dir, manifest_path, concurrency, report_path) -> in
 
     wanted = []  # (case index, side, Cell)
     for index, case in enumerate(chosen):
-        wanted.append((index, "buggy", cell(case, case.buggy[0])))
+        wanted.append((index, "buggy", cell(case, case.last_buggy)))
         if not case.is_open:
             wanted.append((index, "fixed", cell(case, case.fixed)))
     _say(f"corpus: {len(chosen)} case(s), {len(wanted)} cells")

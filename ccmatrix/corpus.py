@@ -19,7 +19,7 @@ from ccmatrix.manifest import VERSION_PATTERN, Manifest, load_manifest
 DEFAULT_CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 
 # The era a case runs in when it does not name its own (`ccmatrix corpus run`): the Claude Code version of a case
-# that names none (`claude_code: unknown`), by the date of its first buggy LiteLLM release, and the model of each tier
+# that names none (`claude_code: unknown`), by the date of its newest buggy LiteLLM release (the one it runs), and the model of each tier
 # a case does not name in `models`. A case runs at the era of its bug, never at the manifest's `latest` pins: a CLI
 # months newer than the gateway sends bodies and betas the buggy release never saw (measured: Claude Code 2.1.197 at
 # LiteLLM 1.81.3 sends context_management, which that release forwards to Bedrock Invoke without its beta, so every
@@ -182,9 +182,16 @@ class Case(_Strict):
         return self.fixed == "open"
 
     @property
+    def last_buggy(self) -> str:
+        """The newest release reported with the bug: the one `ccmatrix corpus run` runs, the tightest bracket around
+        the fix (fewer other changes between it and `fixed` that could turn the cell red or green for another reason
+        than this bug's)."""
+        return max(self.buggy, key=version_key)
+
+    @property
     def run_claude_code(self) -> str:
-        """The Claude Code version the case runs at (both releases): its own, else its first buggy release's era's."""
-        return era_claude_code(self.buggy[0]) if self.claude_code == "unknown" else self.claude_code
+        """The Claude Code version the case runs at (both releases): its own, else the era's of the release it runs."""
+        return era_claude_code(self.last_buggy) if self.claude_code == "unknown" else self.claude_code
 
     @property
     def run_models(self) -> dict[str, str]:

@@ -170,6 +170,15 @@ def test_a_case_without_versions_runs_in_its_releases_era_with_explicit_4_5_tier
     assert "latest" not in case.run_models.values()
 
 
+def test_a_case_runs_at_its_newest_buggy_release_in_that_releases_era(good, manifest):
+    # the tightest bracket around the fix: 1.83.14 and 1.84.0 were both reported buggy before the fix in 1.85.0
+    good["claude_code"] = "unknown"
+    good["buggy"], good["fixed"] = ["1.82.9", "1.84.0", "1.83.14"], "1.85.0"
+    case = parse_case(good, "case.yaml", manifest)
+    assert case.last_buggy == "1.84.0"
+    assert case.run_claude_code == "2.1.126"  # 1.84.0's era, not 1.82.9's (2.1.23)
+
+
 def test_a_case_runs_at_its_own_claude_code_version_and_models(good, manifest):
     good["models"] = {"opus": "claude-opus-4-7"}
     case = parse_case(good, "case.yaml", manifest)
