@@ -22,6 +22,15 @@ class RunningProxy:
     boot_s: float
 
 
+def crash_report(proxy: RunningProxy) -> str | None:
+    """None while the gateway under test is running; once its process is gone (killed, crashed) the one `error`
+    reason a tier gets, with the end of the gateway's own log (what it said before it died)."""
+    if proxy.handle.alive():
+        return None
+    tail = proxy.handle.log_tail(20).strip()[-1500:]
+    return "gateway crashed: its process is gone; its log ends:\n" + (tail or "(empty)")
+
+
 class ProxyPool:
     def __init__(self, runtime_name: str, boot_timeout_s: float):
         self.runtime = get_runtime(runtime_name)

@@ -22,6 +22,7 @@ from ccmatrix.settings import Settings
 from providers import registry
 from worker.check import DEFAULT_MAX_MODEL_CALLS, Check, CheckContext, ModelCallLoop
 from worker.judge import judge_fidelity
+from worker.proxy import crash_report
 
 log = logging.getLogger("ccmatrix.worker")
 
@@ -72,6 +73,9 @@ def run_tier(setup: CellSetup, tier: str, attempt: int = 1) -> TierResult:
         except ModelCallLoop as loop:  # the worker stopped the CLI: more model calls than the check's bound
             outcome = loop.outcome
         outcome = ctx.finalize(outcome)
+        crashed = crash_report(proxy)  # whatever the CLI made of it, a dead gateway teaches nothing about the gateway
+        if crashed:
+            outcome = TierResult.errored(crashed, evidence=outcome.evidence, duration_ms=outcome.duration_ms)
         if outcome.evidence is not None and setup.gateway_profile:
             outcome.evidence.extra["gateway_profile"] = setup.gateway_profile
         if outcome.evidence is not None:  # how the gateway under test was booted (worker/runtimes): process | docker
