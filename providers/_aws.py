@@ -14,7 +14,7 @@ from botocore.awsrequest import AWSRequest, HTTPHeaders
 from botocore.credentials import Credentials
 
 from emulator.errors import EmulatorError
-from providers.base import direct
+from providers.base import direct, env_reference
 
 SECRET_SETTINGS = ("aws_access_key_id", "aws_secret_access_key", "aws_session_token")
 REAL_REQUIRES = ("aws_access_key_id", "aws_secret_access_key")
@@ -58,13 +58,13 @@ def aws_params(settings: Any, emulator_url: str | None) -> dict[str, Any]:
     BerriAI/litellm tests/e2e/claude_code/test_config.yaml does), or with the emulator's own URL as the endpoint
     when the sandbox cannot route by hostname (providers.base.DirectEmulatorURL)."""
     if emulator_url is None:
-        params = {
-            "aws_access_key_id": settings.aws_access_key_id.get_secret_value(),
-            "aws_secret_access_key": settings.aws_secret_access_key.get_secret_value(),
+        params = {  # the keys themselves reach the gateway's environment only (providers.base.env_reference)
+            "aws_access_key_id": env_reference("aws_access_key_id"),
+            "aws_secret_access_key": env_reference("aws_secret_access_key"),
             "aws_region_name": settings.aws_region,
         }
         if settings.aws_session_token:
-            params["aws_session_token"] = settings.aws_session_token.get_secret_value()
+            params["aws_session_token"] = env_reference("aws_session_token")
         return params
     params = {
         "aws_access_key_id": AWS_ACCESS_KEY_ID,

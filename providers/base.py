@@ -33,6 +33,19 @@ def host_map(providers, settings: Any) -> dict[str, list[str]]:
     return out
 
 
+def gateway_env_name(setting: str) -> str:
+    """The variable a real credential reaches the gateway process in: the setting's own name (CCMATRIX_<SETTING>)."""
+    return "CCMATRIX_" + setting.upper()
+
+
+def env_reference(setting: str) -> str:
+    """How a gateway config names a real credential without holding it: LiteLLM's `os.environ/<NAME>`, read from the
+    gateway process's environment when the config is loaded (docs.litellm.ai/docs/proxy/configs; LiteLLM 1.106.2
+    litellm/router.py resolves it in every deployment's litellm_params, proxy_server.py _check_for_os_environ_vars
+    in the settings). The value itself goes to that process's environment only (Provider.gateway_env)."""
+    return "os.environ/" + gateway_env_name(setting)
+
+
 class Provider:
     """One upstream provider as ccmatrix knows it. Subclasses set the class attributes and `gateway_entry`."""
 
@@ -73,6 +86,16 @@ class Provider:
             if value is not None:
                 values.append(value.get_secret_value() if hasattr(value, "get_secret_value") else str(value))
         return values
+
+    def gateway_env(self, settings: Any) -> dict[str, str]:
+        """{variable: value} of the real credentials this provider's gateway entries refer to (env_reference)."""
+        env = {}
+        for field in self.secret_settings:
+            value = getattr(settings, field, None)
+            if value is not None:
+                env[gateway_env_name(field)] = (value.get_secret_value() if hasattr(value, "get_secret_value")
+                                                else str(value))
+        return env
 
     # --- the gateway --------------------------------------------------------------------------------------
     def gateway_entry(self, model: str, emulator_url: str | None, settings: Any, secrets_dir: Path) -> dict[str, Any]:

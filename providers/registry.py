@@ -74,5 +74,10 @@ def real_ids(settings) -> set[str]:
     return {p.id for p in all() if p.real_configured(settings)}
 
 
+def gateway_env(settings) -> dict[str, str]:
+    """The real credentials the gateway process gets in its environment (its config only names them)."""
+    return {k: v for p in all() if p.real_configured(settings) for k, v in p.gateway_env(settings).items()}
+
+
 def secret_values(settings) -> list[str]:
     return [v for p in all() for v in p.secret_values(settings)]

@@ -150,7 +150,8 @@ class JobEnvironment:
         for entry in config["model_list"]:
             entry["litellm_params"].update(extra_params or {})
         path, digest = write_config(config, self.root / "proxy")
-        return self.pool.get(litellm_version, path, digest, self.sandbox)
+        return self.pool.get(litellm_version, path, digest, self.sandbox,
+                             env=registry.gateway_env(self.settings) if self.real else {})
 
     def begin_job(self, job_id: str, faults: list[dict] | None = None, scenario: dict | None = None) -> None:
         if self.real:

@@ -37,7 +37,10 @@ class ProxyPool:
         self.boot_timeout_s = boot_timeout_s
         self.current: RunningProxy | None = None
 
-    def get(self, litellm_version: str, config_path, config_digest: str, sandbox) -> RunningProxy:
+    def get(self, litellm_version: str, config_path, config_digest: str, sandbox,
+            env: dict[str, str] | None = None) -> RunningProxy:
+        """The running gateway for this release and config (booted now if needed); `env`: the real credentials its
+        config names by `os.environ/<NAME>`."""
         key = (litellm_version, config_digest)
         if self.current and self.current.key == key and self.current.handle.alive():
             return self.current
@@ -45,7 +48,8 @@ class ProxyPool:
         master_key = "sk-ccmatrix-" + secrets.token_hex(12)
         spec = ProxySpec(litellm_version=litellm_version, config_path=config_path, master_key=master_key,
                          port=sandbox.port("proxy"),
-                         log_path=config_path.parent / f"proxy-{slug(litellm_version)}-{config_digest}.log")
+                         log_path=config_path.parent / f"proxy-{slug(litellm_version)}-{config_digest}.log",
+                         env=dict(env or {}))
         started = time.monotonic()
         handle = self.runtime.start(spec, sandbox)
         self._wait_ready(handle, sandbox)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from providers.base import direct
+from providers.base import direct, env_reference
 
 HOST = "api.anthropic.com"
 
@@ -18,7 +18,7 @@ def hostnames(settings: Any) -> tuple[str, ...]:
 
 def entry(model: str, emulator_url: str | None, settings: Any, secrets_dir: Path) -> dict[str, Any]:
     if emulator_url is None:
-        return {"model": f"anthropic/{model}", "api_key": settings.anthropic_api_key.get_secret_value()}
+        return {"model": f"anthropic/{model}", "api_key": env_reference("anthropic_api_key")}
     from providers.anthropic import credentials
 
     if direct(emulator_url):

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from providers.base import direct
+from providers.base import direct, env_reference
 
 
 def hostnames(settings: Any) -> tuple[str, ...]:
@@ -22,7 +22,7 @@ def hostnames(settings: Any) -> tuple[str, ...]:
 def entry(model: str, emulator_url: str | None, settings: Any, secrets_dir: Path) -> dict[str, Any]:
     if emulator_url is None:
         return {"model": f"azure_ai/{model}", "api_base": settings.azure_api_base,
-                "api_key": settings.azure_api_key.get_secret_value()}
+                "api_key": env_reference("azure_api_key")}
     from providers.azure import credentials
 
     api_base = str(emulator_url) if direct(emulator_url) else credentials.API_BASE

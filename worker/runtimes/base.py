@@ -1,7 +1,7 @@
 """The seam between the worker and the gateway process under test."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
@@ -17,6 +17,9 @@ class ProxySpec:
     master_key: str
     port: int  # port to bind (inside the sandbox for the process runtime)
     log_path: Path | None = None
+    # Real credentials the config names by `os.environ/<NAME>` (providers.base.env_reference): the gateway process's
+    # environment is the only place they are put.
+    env: dict[str, str] = field(default_factory=dict, repr=False)
 
 
 class ProxyHandle(Protocol):

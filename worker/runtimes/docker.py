@@ -207,7 +207,7 @@ class DockerRuntime:
                  f'exec ccmatrix-gateway --config "$1" --host 0.0.0.0 --port {GATEWAY_PORT} --num_workers 1')
         env = {**OFFLINE_ENV, "HOME": "/tmp", "LITELLM_MASTER_KEY": spec.master_key,
                "CCMATRIX_RELAY_SRC": Path(__file__).with_name("_relay.py").read_text(),
-               **getattr(sandbox, "gateway_env", {})}
+               **getattr(sandbox, "gateway_env", {}), **spec.env}   # spec.env: real credentials (os.environ/<NAME>)
         labels = {**self._labels(), "io.ccmatrix.pid": str(os.getpid()), "io.ccmatrix.litellm-version": version}
         body = {
             "Image": self.image_template.format(version=version),

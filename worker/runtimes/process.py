@@ -48,7 +48,8 @@ class ProcessRuntime:
         venv = ensure_litellm(get_settings().cache_dir, spec.litellm_version)
         env = {"PATH": f"{venv / 'bin'}:/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": str(spec.config_path.parent),
                **OFFLINE_ENV, "LITELLM_MASTER_KEY": spec.master_key,
-               **getattr(sandbox, "gateway_env", {})}   # the per-run CA, for production-shaped routing
+               **getattr(sandbox, "gateway_env", {}),   # the per-run CA, for production-shaped routing
+               **spec.env}   # real credentials, which the config names by os.environ/<NAME>
         cmd = [str(proxy_script(venv)), "--config", str(spec.config_path), "--host", "127.0.0.1",
                "--port", str(spec.port), "--num_workers", "1"]
         log_path = spec.log_path or spec.config_path.with_suffix(".log")
