@@ -44,6 +44,48 @@ def display_asked(ctx: CheckContext) -> str | None:
     return "omitted" if "omitted" in asked else (next(iter(asked)) if asked else None)
 
 
+def efforts_asked(ctx: CheckContext) -> set[str]:
+    """The `output_config.effort` values the CLI sent the gateway on its model calls (from the recorder's capture)."""
+    from providers._wire.capture import parse_body
+
+    asked = set()
+    for capture in ctx.client_reader():
+        try:
+            body = parse_body(capture.get("body")) if capture.get("method") == "POST" else None
+        except ValueError:
+            continue
+        config = body.get("output_config") if isinstance(body, dict) and "messages" in body else None
+        if isinstance(config, dict) and config.get("effort"):
+            asked.add(str(config["effort"]))
+    return asked
+
+
+EFFORT_KEPT = "the effort the CLI asked for reached the provider (where the model offers effort there)"
+
+
+def upstream_effort_problem(ctx: CheckContext) -> str | None:
+    """None unless the CLI asked for an effort the tier's model offers on this provider (emulator/catalog.yaml
+    `effort`) and a model call reached the provider without it: a gateway that drops `output_config.effort` makes
+    every effort level think alike (LiteLLM PR #27039's QA, PR #27040's customer report on every Bedrock route,
+    litellm-docs#140 where LiteLLM's own matrix turned the Opus 4.7 thinking cell red for it on Vertex; corpus cases
+    bedrock-effort-dropped, vertex-effort-stripped). An effort the model does not offer there is the gateway's to
+    drop (the provider would refuse it)."""
+    from emulator import catalog
+
+    asked = efforts_asked(ctx)
+    feat = catalog.features(ctx.provider.route, ctx.api_model) or {}
+    offered = set(feat.get("efforts") or [])
+    wanted = sorted(asked & offered)
+    if not wanted:
+        return None
+    for index, request in enumerate(ctx.upstream_requests()):
+        got = request.reasoning.effort if request.reasoning else None
+        if got is None:
+            return (f"the CLI asked for effort {'/'.join(wanted)}, upstream call {index + 1} reached the provider "
+                    f"without output_config.effort: the gateway dropped it")
+    return None
+
+
 class Thinking(CliCheck):
     decisive = (SIGNED,)
     def run(self, ctx: CheckContext) -> TierResult:
@@ -67,6 +109,10 @@ class Thinking(CliCheck):
         ctx.asserted(SIGNED)
         if ctx.supporting("every model call the provider received asked for thinking"):
             problem = upstream_thinking_problem(ctx)
+            if problem:
+                return ctx.failed(run, problem)
+        if ctx.supporting(EFFORT_KEPT):
+            problem = upstream_effort_problem(ctx)
             if problem:
                 return ctx.failed(run, problem)
         return ctx.passed(run, thinking_blocks=len(blocks), thinking_display=display)

@@ -1,0 +1,43 @@
+"""The thinking row fails a gateway that drops the effort the CLI asked for, where the tier's model offers effort on
+the column's platform (emulator/catalog.yaml); an effort the model does not offer there is the gateway's to drop."""
+from __future__ import annotations
+
+import json
+from types import SimpleNamespace
+
+from providers._wire.universal import Reasoning
+from worker.checks.thinking import efforts_asked, upstream_effort_problem
+
+
+def ctx(provider: str, model: str, client_bodies: list[dict], upstream_efforts: list[str | None]):
+    captures = [{"method": "POST", "path": "/v1/messages", "body": json.dumps(b)} for b in client_bodies]
+    upstream = [SimpleNamespace(reasoning=Reasoning(mode="adaptive", effort=e)) for e in upstream_efforts]
+    return SimpleNamespace(client_reader=lambda: captures, provider=SimpleNamespace(route=provider), api_model=model,
+                           upstream_requests=lambda: upstream)
+
+
+ASKED_HIGH = {"model": "x", "messages": [], "output_config": {"effort": "high"}}
+
+
+def test_efforts_are_read_from_the_clis_model_calls_only():
+    assert efforts_asked(ctx("anthropic", "claude-opus-4-5", [ASKED_HIGH, {"messages": []}], [])) == {"high"}
+    # a count_tokens-like body without messages does not count; neither does a malformed body
+    assert efforts_asked(ctx("anthropic", "claude-opus-4-5", [{"output_config": {"effort": "low"}}], [])) == set()
+
+
+def test_dropped_effort_fails_where_the_model_offers_it():
+    problem = upstream_effort_problem(ctx("vertex_ai", "claude-opus-4-6", [ASKED_HIGH], ["high", None]))
+    assert problem and "upstream call 2" in problem and "effort high" in problem
+
+
+def test_kept_effort_passes():
+    assert upstream_effort_problem(ctx("bedrock_invoke", "claude-opus-4-6", [ASKED_HIGH], ["high", "high"])) is None
+
+
+def test_a_model_without_effort_on_the_platform_may_lose_it():
+    # Sonnet 4.5 refuses effort (catalog.yaml): dropping it is what keeps the request valid
+    assert upstream_effort_problem(ctx("anthropic", "claude-sonnet-4-5", [ASKED_HIGH], [None])) is None
+
+
+def test_no_effort_asked_nothing_to_check():
+    assert upstream_effort_problem(ctx("anthropic", "claude-opus-4-6", [{"messages": []}], [None])) is None
