@@ -57,6 +57,9 @@ class CellOutcome(CellResult):
     gateway_profile: dict[str, Any] | None = None  # {name, settings}: the gateway profile the proxy ran with
     gateway: str = "litellm"  # the gateway under test (CellJob.gateway)
     gateway_version: str | None = None  # its release (None: litellm_version)
+    # {package: version} of the code that judged this cell's requests in the worker's emulator (ccmatrix/strictness.py);
+    # None for a real-provider column or a worker older than the field
+    emulator_strictness: dict[str, str] | None = None
 
     @classmethod
     def from_tiers(cls, feature: str, provider: str, tiers: dict[str, TierResult], **kw: Any) -> "CellOutcome":

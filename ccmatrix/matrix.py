@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ccmatrix.manifest import Manifest, Selection
 from ccmatrix.outcomes import CAUSES, CellResult, Status, TierResult
+from ccmatrix.strictness import run_strictness
 
 SCHEMA_VERSION = "1"
 
@@ -126,6 +127,10 @@ class Matrix(BaseModel):
     litellm_source: LiteLLMSource | None = None
     # Added in v1 without a version bump: the gateway under test, written by build_matrix (absent: LiteLLM).
     gateway: GatewayRecord | None = None
+    # Added in v1 without a version bump: {package: version} of the code that decided what the emulator accepted
+    # (ccmatrix/strictness.py: anthropic, botocore, pydantic, ...), as the workers report it; absent when no column
+    # was emulated or the workers predate the field.
+    emulator_strictness: dict[str, str] | None = None
     features: list[FeatureRow]
     report: dict[str, Any] = Field(default_factory=dict)
 
@@ -155,13 +160,15 @@ def build_matrix(
     gateway_profile: dict[str, Any] | None = None,
     tier_models: dict[str, dict[str, Any]] | None = None,
     gateway: dict[str, Any] | None = None,
+    emulator_strictness: dict[str, str] | None = None,
 ) -> Matrix:
     """The matrix of a finished run; `upstreams` ({provider: emulator|real|mixed|unknown}) is what the callback
     derived with `column_upstreams` (derived here from the cells' `upstream` when not given); `gateway_profile`
     ({name, settings}) likewise from `run_gateway_profile` (derived here from the cells when not given);
     `tier_models` (tier → {policy, requested, model, ...}) is the plan's record (the manifest's tiers when not given).
     `manifest` is the run's concrete manifest: each column's models per tier come from it. `gateway` ({name, version,
-    profile[, display_name]}): the gateway under test (LiteLLM at `litellm_version` when not given)."""
+    profile[, display_name]}): the gateway under test (LiteLLM at `litellm_version` when not given).
+    `emulator_strictness` is derived from the cells when not given (workers that disagree: report["problems"])."""
     by_key = {(c.feature, c.provider): c for c in cells}
     expected = {(f, p) for f in selection.features for p in selection.providers}
     missing = sorted(expected - set(by_key))
@@ -186,6 +193,11 @@ def build_matrix(
         upstreams, _ = column_upstreams(cells, selection.providers)
     if gateway_profile is None:
         gateway_profile, _ = run_gateway_profile(cells)
+    report = dict(report or {})
+    if emulator_strictness is None:
+        emulator_strictness, disagreement = run_strictness(cells)
+        if disagreement:
+            report["problems"] = [*report.get("problems", []), *disagreement]
     names = {p: manifest.provider(p).name for p in selection.providers}
     if tier_models is None:
         tier_models = {t: {"model": manifest.tiers[t]} for t in selection.tiers}
@@ -210,8 +222,9 @@ def build_matrix(
                          if gateway_profile else None),
         gateway=GatewayRecord(**(gateway or {"name": "litellm", "version": litellm_version,
                                               "profile": (gateway_profile or {}).get("name")})),
+        emulator_strictness=emulator_strictness,
         features=rows,
-        report=report or {},
+        report=report,
     )
 
 

@@ -21,6 +21,7 @@ from ccmatrix.manifest import parse_manifest
 from ccmatrix.outcomes import TierResult
 from ccmatrix.provision import ProvisionError, claude_version_of, ensure_claude, ensure_litellm, litellm_installed_version
 from ccmatrix.settings import Settings, get_settings
+from ccmatrix.strictness import installed_versions
 from worker.checks import load_check
 from worker.judge import cell_fidelity
 from worker.rate_limit import limiter_from_settings
@@ -100,7 +101,8 @@ def _run_cell(job: CellJob, settings: Settings, tiers: dict[str, TierResult]) ->
     provider = manifest.provider(job.provider)
     real = provider.route in settings.real_providers()
     profile = job.gateway_profile or settings.gateway_profile
-    versions = {"litellm_version": None, "claude_code_version": None, "upstream": "real" if real else "emulator"}
+    versions = {"litellm_version": None, "claude_code_version": None, "upstream": "real" if real else "emulator",
+                "emulator_strictness": None if real else installed_versions()}
 
     def finish(tiers: dict[str, TierResult]) -> CellOutcome:
         return CellOutcome.from_tiers(job.feature, job.provider, tiers, **versions)
