@@ -6,6 +6,8 @@ ccmatrix.contract). Broker and result backend come from the settings.
 """
 from __future__ import annotations
 
+import sys
+
 from celery import Celery
 
 import ccmatrix  # noqa: F401  (sets the offline switches before anything imports litellm)
@@ -55,4 +57,8 @@ def make_app(broker: str | None = None, backend: str | None = None) -> Celery:
     return app
 
 
-app = make_app()
+try:
+    app = make_app()
+except ValueError as error:  # ccmatrix.settings.SettingsError: one line, not an import traceback (celery -A ...)
+    sys.stderr.write(f"ccmatrix: {error}\n")
+    raise SystemExit(2) from None

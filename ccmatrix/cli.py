@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from ccmatrix import options
+from ccmatrix.settings import SettingsError
 from ccmatrix.cli_bisect import COMMANDS as BISECT_COMMANDS
 from ccmatrix.publish.commands import diff, history, publish
 from ccmatrix.regression_bisect import COMMAND as BISECT_REGRESSIONS
@@ -359,6 +360,9 @@ def main(argv: list[str] | None = None) -> int:
     except click.ClickException as error:
         error.show()
         return error.exit_code
+    except SettingsError as error:  # a CCMATRIX_* variable that cannot be read
+        print(f"ccmatrix: {error}", file=sys.stderr)
+        return 2
     except click.exceptions.Abort:  # Ctrl-C outside the run's own handling (e.g. while provisioning)
         print("interrupted", file=sys.stderr)
         return 130

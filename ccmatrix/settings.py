@@ -84,6 +84,30 @@ class Settings(BaseSettings):
         return registry.real_ids(self)
 
 
+class SettingsError(ValueError):
+    """A setting that cannot be read: one line naming the variable and what is wrong (never its value, which may
+    be a secret)."""
+
+
+def describe(error: Exception) -> str:
+    """One line for a pydantic ValidationError (each bad variable and why) or a pydantic-settings SettingsError."""
+    errors = getattr(error, "errors", None)
+    if callable(errors):
+        parts = []
+        for item in errors():
+            name = "CCMATRIX_" + "_".join(str(p) for p in item.get("loc", ())).upper()
+            parts.append(f"{name}: {item.get('msg', 'invalid')}")
+        return "bad setting(s): " + "; ".join(parts)
+    return "bad setting(s): " + " ".join(str(error).split())
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    return Settings()
+    """The settings; a variable that cannot be read raises SettingsError (one line), never a pydantic traceback."""
+    from pydantic import ValidationError
+    from pydantic_settings import SettingsError as SourceError
+
+    try:
+        return Settings()
+    except (ValidationError, SourceError) as error:
+        raise SettingsError(describe(error)) from None
