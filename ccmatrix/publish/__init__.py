@@ -20,7 +20,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, computed_field
 
 from ccmatrix.matrix import Matrix, to_json, validate_document
 from ccmatrix.publish.regressions import RegressionReport, compare
@@ -31,7 +31,8 @@ log = logging.getLogger("ccmatrix.publish")
 KNOWN_PUBLISHERS = ("directory", "git")
 REGRESSION_FILE = "regression-report.md"
 
-__all__ = ["PublishRefused", "PublishReport", "RegressionReport", "publish_run", "check_publishable", "selected_publishers"]
+__all__ = ["PublishRefused", "PublishReport", "RegressionReport", "publish_run", "publish_gateways", "check_publishable",
+           "selected_publishers"]
 
 
 class PublishRefused(Exception):
@@ -46,8 +47,17 @@ class PublishReport(BaseModel):
     published: bool = False
     targets: list[str] = Field(default_factory=list)
     skipped: list[str] = Field(default_factory=list)
-    regression: RegressionReport | None = None
+    regression: RegressionReport | None = None  # LiteLLM's (the run's only gateway, or its first)
+    regressions: dict[str, RegressionReport] = Field(default_factory=dict)  # per gateway, each against its own runs
     problems: list[str] = Field(default_factory=list)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def regression_status(self) -> str | None:
+        """regressed when any gateway's matrix regressed, else clean (None: nothing compared)."""
+        if not self.regressions:
+            return self.regression.status if self.regression else None
+        return "regressed" if any(r.regressed for r in self.regressions.values()) else "clean"
 
 
 def selected_publishers(settings: Any) -> list[str]:
@@ -91,11 +101,11 @@ def check_publishable(matrix: Matrix) -> dict[str, Any]:
     return document
 
 
-def _baseline(settings: Any, history: Any, run_id: str) -> dict[str, Any] | None:
+def _baseline(settings: Any, history: Any, run_id: str, file: str = "compatibility-matrix.json") -> dict[str, Any] | None:
     entry = history.last_published(exclude_run_id=run_id)
     if entry is not None:
         return entry.matrix
-    current = Path(settings.out_dir) / "compatibility-matrix.json"
+    current = Path(settings.out_dir) / file
     try:
         document = json.loads(current.read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -106,10 +116,30 @@ def _baseline(settings: Any, history: Any, run_id: str) -> dict[str, Any] | None
 
 
 def publish_run(matrix: Matrix, settings: Settings) -> PublishReport:
+    """Publish one matrix (a run of one gateway)."""
+    return publish_gateways([matrix], settings)
+
+
+def publish_gateways(matrices: list[Matrix], settings: Settings) -> PublishReport:
+    """Publish a run's matrices, one per gateway (LiteLLM's at its usual path, the others next to it, the index
+    listing them all, one page with a tab per gateway). Every document and the index are validated before anything
+    is written: one that does not validate refuses the whole set (PublishRefused). History and regressions are
+    kept per gateway: a gateway's cells are only ever compared with its own earlier runs."""
     from ccmatrix.publish import directory
     from ccmatrix.publish.history import History
+    from ccmatrix.publish.index import build_index, index_file, index_json, matrix_file
 
-    document = check_publishable(matrix)
+    documents = []
+    for matrix in matrices:
+        try:
+            documents.append(check_publishable(matrix))
+        except PublishRefused as refused:
+            name = matrix.gateway.name if isinstance(matrix, Matrix) and matrix.gateway else "litellm"
+            raise PublishRefused(f"{name}: {refused.reason}" if len(matrices) > 1 else refused.reason) from refused
+    try:
+        build_index(documents)
+    except ValueError as error:
+        raise PublishRefused(f"the gateways' matrices do not make one run: {error}") from error
     publishers = selected_publishers(settings)
     git_publisher = None
     if "git" in publishers:  # configuration errors are refusals too, before anything is written
@@ -120,25 +150,40 @@ def publish_run(matrix: Matrix, settings: Settings) -> PublishReport:
         except (GitRefused, OSError) as exc:
             raise PublishRefused(f"git publisher: {exc}") from exc
 
-    history = History.from_settings(settings)
     report = PublishReport()
-    report.regression = compare(_baseline(settings, history, matrix.run_id), document)
-    content = to_json(matrix)
+    histories = {}
+    for matrix, document in zip(matrices, documents):
+        name = _gateway_name(document)
+        histories[name] = History.for_gateway(settings, name)
+        baseline = _baseline(settings, histories[name], matrix.run_id, matrix_file(name))
+        report.regressions[name] = compare(baseline, document)
+    report.regression = report.regressions.get("litellm") or next(iter(report.regressions.values()))
+    index_regressions = {k: v.status for k, v in report.regressions.items()}
+    index = build_index(documents, regressions=index_regressions)
 
     for name in publishers:
         try:
             if name == "directory":
-                report.targets.extend(directory.publish(matrix, settings.out_dir, _page_history(history, document)))
-                md = Path(settings.out_dir) / REGRESSION_FILE
-                directory.atomic_write(md, report.regression.markdown())
-                report.targets.append(str(md))
+                pages = [(document, _page_history(histories[_gateway_name(document)], document))
+                         for document in documents]
+                report.targets.extend(directory.publish_set(matrices, settings.out_dir, [h for _, h in pages], index))
+                for gateway, regression in report.regressions.items():
+                    md = Path(settings.out_dir) / regression_file(gateway)
+                    directory.atomic_write(md, regression.markdown())
+                    report.targets.append(str(md))
             elif name == "git":
-                result = git_publisher.publish(
-                    content,
-                    litellm_version=matrix.litellm_version,
-                    claude_code_version=matrix.claude_code_version,
-                    run_id=matrix.run_id,
-                    summary=_commit_summary(report.regression),
+                base = git_publisher.allowed_path
+                files = {matrix_file(_gateway_name(d), base): to_json(m) for m, d in zip(matrices, documents)}
+                if len(matrices) > 1 or _gateway_name(documents[0]) != "litellm":
+                    files[index_file(base)] = index_json(build_index(documents, base, index_regressions))
+                first = matrices[0]
+                result = git_publisher.publish_files(
+                    files,
+                    litellm_version=first.litellm_version,
+                    claude_code_version=first.claude_code_version,
+                    run_id=first.run_id,
+                    summary="\n\n".join(filter(None, (_commit_summary(r, g if len(matrices) > 1 else None)
+                                                       for g, r in report.regressions.items()))),
                 )
                 (report.targets if result.committed else report.skipped).append(
                     result.target + ("" if result.committed else f" ({result.reason})")
@@ -151,11 +196,23 @@ def publish_run(matrix: Matrix, settings: Settings) -> PublishReport:
             report.problems.append(message)
 
     report.published = not report.problems
-    try:
-        history.record(document, published=report.published)
-    except OSError as exc:
-        report.problems.append(f"history: could not record run {matrix.run_id}: {exc}")
+    for document in documents:
+        try:
+            histories[_gateway_name(document)].record(document, published=report.published)
+        except OSError as exc:
+            report.problems.append(f"history: could not record run {document['run_id']}: {exc}")
     return report
+
+
+def regression_file(gateway: str) -> str:
+    """LiteLLM's regression report keeps its name; another gateway's is regression-report-<gateway>.md."""
+    return REGRESSION_FILE if gateway == "litellm" else REGRESSION_FILE.replace(".md", f"-{gateway}.md")
+
+
+def _gateway_name(document: dict[str, Any]) -> str:
+    from ccmatrix.publish.index import gateway_of
+
+    return gateway_of(document)["name"]
 
 
 def _page_history(history: Any, document: dict[str, Any]) -> dict[str, Any] | None:
@@ -194,10 +251,11 @@ def refresh_outputs(settings: Any, run_id: str) -> list[str]:
     return [str(page), str(md)]
 
 
-def _commit_summary(regression: RegressionReport | None) -> str:
+def _commit_summary(regression: RegressionReport | None, gateway: str | None = None) -> str:
     if regression is None or regression.baseline_run_id is None:
         return ""
-    lines = [f"Regression report: {regression.status} against run {regression.baseline_run_id}"]
+    lines = [f"Regression report{' (' + gateway + ')' if gateway else ''}: {regression.status} against run "
+             f"{regression.baseline_run_id}"]
     for change in regression.changes[:50]:
         lines.append(f"- {change.kind}: {change.feature} x {change.provider}: {change.before or '-'} -> {change.after or '-'}"
                      + (f" (cause: {change.cause})" if change.cause else ""))

@@ -1,4 +1,5 @@
-"""The directory publisher: the matrix JSON, its JSON Schema and the page, each written atomically."""
+"""The directory publisher: the matrix JSON (one per gateway, plus their index), its JSON Schema and the page, each
+written atomically."""
 from __future__ import annotations
 
 import json
@@ -32,6 +33,34 @@ def atomic_write(path: Path, data: str | bytes) -> None:
         except FileNotFoundError:
             pass
         raise
+
+
+def publish_set(matrices: list[Matrix], out_dir: Path, histories: list[dict | None], index) -> list[str]:
+    """A run's matrices, one per gateway (ccmatrix.publish.index: LiteLLM's at MATRIX_FILE, the others next to it),
+    the index, the schema and one page with every gateway; returns the paths written. The caller has validated
+    them all. The other gateways' files and the index are written before LiteLLM's file and the page, so a reader
+    of the index never finds it naming a file of another run."""
+    from ccmatrix.publish.index import index_file, index_json, matrix_file
+    from ccmatrix.publish.page import render_page
+
+    out_dir = Path(out_dir)
+    documents = [to_json(m) for m in matrices]
+    parsed = [json.loads(d) for d in documents]
+    names = [m.gateway.name if m.gateway else "litellm" for m in matrices]
+    files = [(out_dir / SCHEMA_FILE, json.dumps(json_schema(), indent=2) + "\n")]
+    files += [(out_dir / matrix_file(n), d) for n, d in zip(names, documents) if n != "litellm"]
+    files.append((out_dir / index_file(), index_json(index)))
+    files += [(out_dir / MATRIX_FILE, d) for n, d in zip(names, documents) if n == "litellm"]
+    if len(matrices) == 1:
+        page = render_page(parsed[0], histories[0])
+    else:
+        page = render_page(parsed[0], histories[0], gateways=[
+            {"matrix": doc, "history": history or {}, "file": matrix_file(n)}
+            for n, doc, history in zip(names, parsed, histories)])
+    files.append((out_dir / PAGE_FILE, page))
+    for path, text in files:
+        atomic_write(path, text)
+    return [str(path) for path, _ in files]
 
 
 def publish(matrix: Matrix, out_dir: Path, history: dict | None = None) -> list[str]:

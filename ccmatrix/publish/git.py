@@ -254,6 +254,32 @@ class GitPublisher:
     def publish(self, content: str, *, path: str | None = None, litellm_version: str, claude_code_version: str,
                 run_id: str | None = None, summary: str = "") -> GitResult:
         path = check_allowed_path(self.allowed_path if path is None else path, self.allowed_path)
+        return self.publish_files({path: content}, litellm_version=litellm_version,
+                                  claude_code_version=claude_code_version, run_id=run_id, summary=summary)
+
+    def check_run_path(self, requested: str) -> str:
+        """A path of a run's set of files: `git_path` itself, a gateway's matrix next to it
+        (`<stem>-<gateway>.json`) or the index (`<stem>.index.json`) — nothing else (GitRefused)."""
+        from ccmatrix.publish.index import index_file, matrix_file
+
+        base = check_allowed_path(self.allowed_path, self.allowed_path)
+        if requested == base:
+            return base
+        if requested == index_file(base):
+            return check_allowed_path(requested, requested)
+        stem = posixpath.splitext(base)[0] + "-"
+        gateway = requested[len(stem):-len(".json")] if requested.startswith(stem) and requested.endswith(".json") else ""
+        if re.fullmatch(r"[a-z0-9][a-z0-9_-]*", gateway) and requested == matrix_file(gateway, base):
+            return check_allowed_path(requested, requested)
+        raise GitRefused(f"refusing to write {requested!r}: the git publisher only writes {self.allowed_path!r} "
+                         f"(settings.git_path) and the files of its run next to it")
+
+    def publish_files(self, files: dict[str, str], *, litellm_version: str, claude_code_version: str,
+                      run_id: str | None = None, summary: str = "") -> GitResult:
+        """Commit `files` ({path: content}, each allowed by check_run_path) in one commit and push; nothing when
+        every file is unchanged (ignoring generated_at and run_id)."""
+        files = {self.check_run_path(path): content for path, content in files.items()}
+        path = ", ".join(files)
         shown_repo = self._redact(self.repo)
         from ccmatrix.local_source import label  # a release: "LiteLLM 1.2.3"; a local tree or wheel: its label
 
@@ -267,13 +293,14 @@ class GitPublisher:
         with FileLock(str(self.workdir) + ".lock", timeout=600), self._environment() as env:
             for attempt in range(1, self.max_push_attempts + 1):
                 self._prepare(env)
-                target = self.workdir / path
-                if target.is_file() and normalized(target.read_bytes()) == normalized(content):
+                if all((self.workdir / p).is_file() and normalized((self.workdir / p).read_bytes()) == normalized(c)
+                       for p, c in files.items()):
                     log.info("git publisher: %s@%s:%s unchanged, nothing to commit", shown_repo, self.branch, path)
                     return GitResult(repo=shown_repo, branch=self.branch, path=path, committed=False, pushed=False,
                                      reason="unchanged (identical ignoring generated_at and run_id)")
-                atomic_write(target, content)
-                self._git(env, "add", "--", path)
+                for target, content in files.items():
+                    atomic_write(self.workdir / target, content)
+                self._git(env, "add", "--", *files)
                 proc = subprocess.run(
                     ["git", "-c", "credential.helper=", "commit", "--quiet", "--no-verify", "--no-gpg-sign", "-F", "-"],
                     cwd=self.workdir, env=env, input=full_message, capture_output=True, text=True, timeout=120,

@@ -4,6 +4,9 @@ Layout: `<history_dir>/runs/<safe run id>.json`, written atomically. The history
 `<settings.out_dir>/history` when that is unset. A run is referenced by its run id, a unique prefix of it,
 `latest`, or `latest~N` (N runs before the latest).
 
+Each gateway has its own history (`History.for_gateway`): LiteLLM's is the layout above, another gateway's the same
+layout under `<history_dir>/gateways/<name>/`.
+
 A run's entry also keeps, per cell that went green→red against the run published before it, the automatic bisect's
 result (`bisects`, keyed `<feature>/<provider>`; written by `ccmatrix bisect-regressions`, ccmatrix.regression_bisect).
 """
@@ -104,6 +107,13 @@ class History:
     @classmethod
     def from_settings(cls, settings: Any) -> "History":
         return cls(history_dir(settings))
+
+    @classmethod
+    def for_gateway(cls, settings: Any, gateway: str = "litellm") -> "History":
+        """A gateway's own history: LiteLLM's is the history of before; another gateway's is kept apart under
+        `gateways/<name>/` (its runs are never a baseline for LiteLLM's, nor the other way round)."""
+        root = history_dir(settings)
+        return cls(root if gateway == "litellm" else root / "gateways" / _SAFE.sub("_", gateway))
 
     def record(self, document: dict[str, Any], *, published: bool = True) -> RunEntry:
         entry = RunEntry(

@@ -19,7 +19,7 @@ from ccmatrix.publish.regressions import cell_cause
 SUPPORTED_SCHEMA_VERSIONS = ("1",)
 UPSTREAM_LABELS = {"emulator": "emulated", "real": "real", "mixed": "mixed", "unknown": "upstream unknown"}
 ICONS = {"pass": "✓", "fail": "✗", "error": "⚠", "not_applicable": "–", "not_tested": "○"}
-_SLOT = re.compile(r"__(MATRIX_JSON|HISTORY_JSON|NOSCRIPT)__")
+_SLOT = re.compile(r"__(MATRIX_JSON|HISTORY_JSON|GATEWAYS_JSON|NOSCRIPT)__")
 
 
 @lru_cache(maxsize=1)
@@ -94,16 +94,33 @@ def plain_table(document: dict[str, Any], bisects: dict[str, Any] | None = None)
     profile = document.get("gateway_profile") or {}
     shown = f" · gateway profile {esc(str(profile['name']))}" if isinstance(profile, dict) and profile.get("name") else ""
     return (
-        f"<p>{esc(litellm_label(document))} · Claude Code "
+        f"<p>{esc(gateway_label(document))} · Claude Code "
         f"{esc(str(document.get('claude_code_version')))}{shown} · generated {esc(str(document.get('generated_at')))}</p>"
         f"<table border=\"1\"><thead><tr><th>Feature</th>{head}</tr></thead><tbody>{''.join(rows)}</tbody>{tfoot}</table>"
     )
 
 
-def render_page(document: dict[str, Any], history: dict[str, Any] | None = None) -> str:
+def gateway_label(document: dict[str, Any] | None) -> str:
+    """"LiteLLM 1.2.3" (or a local source's label) for LiteLLM's matrix, "<gateway> <release>" for another's."""
+    record = (document or {}).get("gateway") or {}
+    if not record or record.get("name") == "litellm":
+        return litellm_label(document)
+    return f"{record.get('display_name') or record.get('name')} {record.get('version')}"
+
+
+def render_page(document: dict[str, Any], history: dict[str, Any] | None = None,
+                gateways: list[dict[str, Any]] | None = None) -> str:
     """The page for a matrix document (the JSON-mode dump of a Matrix); `history`: the cell timelines and bisect
-    results (ccmatrix.publish.timeline.page_data), or None."""
+    results (ccmatrix.publish.timeline.page_data), or None. `gateways`: a run of several gateways, in the run's order,
+    each {matrix, history, file} — the page then has a tab per gateway and a comparison view (`document` and
+    `history` are the first tab's); with none, or one, the page is the single-gateway page."""
     history = history or {}
+    gateways = gateways if gateways and len(gateways) > 1 else []
+    if gateways:
+        noscript = "".join(f"<h2>{html.escape(gateway_label(g['matrix']))}</h2>"
+                           + plain_table(g["matrix"], (g.get("history") or {}).get("bisects")) for g in gateways)
+    else:
+        noscript = plain_table(document, history.get("bisects"))
     values = {"MATRIX_JSON": embed_json(document), "HISTORY_JSON": embed_json(history),
-              "NOSCRIPT": plain_table(document, history.get("bisects"))}
+              "GATEWAYS_JSON": embed_json(gateways), "NOSCRIPT": noscript}
     return _SLOT.sub(lambda m: values[m.group(1)], _template())

@@ -62,7 +62,8 @@ class RegressionReport(BaseModel):
     status: Literal["clean", "regressed"]
     run_id: str | None = None
     baseline_run_id: str | None = None  # None: nothing published before, nothing to compare with
-    litellm_version: str | None = None
+    litellm_version: str | None = None  # the release of the gateway under test (LiteLLM's unless `gateway` says)
+    gateway: str | None = None  # the display name of a gateway other than LiteLLM (issue 17); None: LiteLLM
     claude_code_version: str | None = None
     baseline_litellm_version: str | None = None
     baseline_claude_code_version: str | None = None
@@ -196,6 +197,9 @@ def compare(baseline: Any, new: Any) -> RegressionReport:
         litellm_version=new_doc.get("litellm_version"),
         claude_code_version=new_doc.get("claude_code_version"),
     )
+    gateway = new_doc.get("gateway") or {}
+    if gateway.get("name") not in (None, "litellm"):
+        report.gateway = gateway.get("display_name") or gateway["name"]
     if old_doc is None:
         return report
     report.baseline_run_id = old_doc.get("run_id")
@@ -244,10 +248,13 @@ def _md(text: Any, limit: int = 200) -> str:
     return s.replace("\\", "\\\\").replace("|", "\\|").replace("`", "'").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def _litellm(version: str | None, bold: bool = False) -> str:
+def _litellm(version: str | None, bold: bool = False, gateway: str | None = None) -> str:
     """"LiteLLM 1.2.3", or a local tree / wheel's label (path, sha256, declared version): a gate run on a change
-    is compared with the last published release like any other run."""
+    is compared with the last published release like any other run; another gateway: "<its name> 1.2.3"."""
     from ccmatrix.local_source import parse_spec
+
+    if gateway:
+        return f"{_md(gateway)} **{_md(version)}**" if bold else f"{_md(gateway)} {_md(version)}"
 
     source = parse_spec(version)
     if source is not None:
@@ -266,13 +273,13 @@ def _tier(t: TierChange) -> str:
 def to_markdown(report: RegressionReport, max_error: int = 200) -> str:
     head = "❌ regressed" if report.regressed else "✅ clean"
     lines = [f"## Compatibility matrix: {head}", ""]
-    versions = f"{_litellm(report.litellm_version, bold=True)}, Claude Code **{_md(report.claude_code_version)}**"
+    versions = f"{_litellm(report.litellm_version, bold=True, gateway=report.gateway)}, Claude Code **{_md(report.claude_code_version)}**"
     if report.baseline_run_id is None:
         lines.append(f"{versions} · run `{_md(report.run_id)}` · no previously published matrix to compare with.")
         return "\n".join(lines) + "\n"
     lines.append(
         f"{versions} · run `{_md(report.run_id)}` against the last published run `{_md(report.baseline_run_id)}` "
-        f"({_litellm(report.baseline_litellm_version)}, Claude Code {_md(report.baseline_claude_code_version)})."
+        f"({_litellm(report.baseline_litellm_version, gateway=report.gateway)}, Claude Code {_md(report.baseline_claude_code_version)})."
     )
     lines.append("")
     counts = ", ".join(f"{KIND_TITLES[k].lower()}: {len(report.of_kind(k))}" for k in KIND_ORDER)

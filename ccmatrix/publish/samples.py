@@ -5,7 +5,8 @@ from datetime import datetime, timedelta, timezone
 
 from collections import Counter
 
-from ccmatrix.matrix import Cell, FeatureRow, Matrix, ProviderDetail, TierDetail, TierModel, cause_report
+from ccmatrix.matrix import (Cell, FeatureRow, GatewayRecord, Matrix, ProviderDetail, TierDetail, TierModel,
+                             cause_report)
 from providers import registry
 from ccmatrix.outcomes import CellResult, Evidence, GatewayResponse, Status, UpstreamCall
 
@@ -98,6 +99,7 @@ def matrix(
     upstreams: dict[str, str] | None = None,
     report: dict | None = None,
     gateway_profile: dict | None = None,
+    gateway: dict | None = None,
 ) -> Matrix:
     """`upstreams` ({provider: emulator|real|mixed|unknown}) defaults to REAL's columns real, the rest emulated;
     `report` defaults to the run report the chord callback would write for these cells; `gateway_profile`
@@ -120,6 +122,7 @@ def matrix(
         tiers=TIERS,
         tier_models=sample_tier_models(),
         gateway_profile=gateway_profile,
+        gateway=GatewayRecord(**gateway) if gateway else None,
         features=[
             FeatureRow(id=fid, name=fid.replace("_", " ").capitalize(), providers=row) for fid, row in cells.items()
         ],
@@ -195,3 +198,33 @@ def wide_matrix(**kw) -> Matrix:
             )
         cells[feature] = row
     return matrix(cells, **kw)
+
+
+# A run of three gateways (issue 17): the statuses differ per gateway so the comparison has something to show.
+GATEWAYS = [
+    {"name": "litellm", "display_name": "LiteLLM", "version": "1.106.2", "profile": "recommended"},
+    {"name": "portkey", "display_name": "Portkey", "version": "1.15.2", "profile": "defaults"},
+    {"name": "claude-code-router", "display_name": "claude-code-router", "version": "2.0.0", "profile": "defaults"},
+]
+
+
+def gateways_run(run_id: str = "run-gateways", generated_at: datetime | None = None) -> list[Matrix]:
+    """The matrices of one run through the three gateways of GATEWAYS, in that order: LiteLLM passes everything,
+    Portkey fails tool use on the second column, claude-code-router has no route to the second column."""
+    generated_at = generated_at or datetime.now(timezone.utc)
+    rows = ["basic_messaging", "tool_use"]
+    plans = {
+        "litellm": {r: {FIRST: cell("pass"), SECOND: cell("pass")} for r in rows},
+        "portkey": {"basic_messaging": {FIRST: cell("pass"), SECOND: cell("pass")},
+                    "tool_use": {FIRST: cell("pass"), SECOND: cell("fail", error="haiku: the tool call was dropped")}},
+        "claude-code-router": {r: {FIRST: cell("pass" if r == "basic_messaging" else "error",
+                                               error=None if r == "basic_messaging" else "proxy did not boot"),
+                                   SECOND: cell("not_applicable", reason="claude-code-router has no route to this "
+                                                                         "provider", tiers={})} for r in rows},
+    }
+    out = []
+    for gateway in GATEWAYS:
+        profile = {"name": gateway["profile"], "settings": {}}
+        out.append(matrix(plans[gateway["name"]], run_id=run_id, litellm_version=gateway["version"],
+                          generated_at=generated_at, gateway_profile=profile, gateway=gateway))
+    return out
