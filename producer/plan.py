@@ -49,6 +49,7 @@ def plan_run(options: RunOptions, manifest: Manifest | None = None, manifest_pat
     """Raises ManifestError (with the field named) before anything is enqueued."""
     manifest = manifest or load_manifest(manifest_path)
     selection = manifest.select(options.features, options.providers, options.tiers)
+    check_faults(options.faults)  # a fault the emulator would refuse: refused here, not an error in every cell
     profiles, profile = gateway_profile(options.gateway_profile)  # an unknown name: GatewayProfileError (ValueError)
     litellm_version = options.litellm_version or manifest.litellm_version
     claude_code_version = options.claude_code_version or manifest.claude_code_version
@@ -88,6 +89,20 @@ def plan_run(options: RunOptions, manifest: Manifest | None = None, manifest_pat
                    claude_code_version=claude_code_version, selection=selection, manifest=manifest_data, jobs=jobs,
                    strict_fidelity=options.strict_fidelity, versions=versions, gateway_profile=profile.record(),
                    harness=profiles.harness_report(), tier_models=resolution.tiers)
+
+
+def check_faults(faults: list[dict[str, Any]]) -> None:
+    """Each emulator fault as the emulator will read it (emulator/faults.py Fault.from_json): one it would refuse
+    raises ValueError (one line, naming the fault) before anything is enqueued."""
+    import json
+
+    from emulator.faults import Fault
+
+    for fault in faults:
+        try:
+            Fault.from_json(fault)
+        except (TypeError, ValueError) as error:
+            raise ValueError(f"--emulator-fault {json.dumps(fault)}: {error}") from None
 
 
 def model_table(claude_code_version: str):
