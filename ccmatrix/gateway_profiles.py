@@ -1,4 +1,5 @@
-"""Gateway profiles: the settings a run gives the gateway under test, read from data (gateway_profiles/litellm.yaml).
+"""Gateway profiles: the settings a run gives the gateway under test, read from data (gateway_profiles/<gateway>.yaml,
+one file per gateway plug-in of gateways/; litellm.yaml when no gateway is named).
 
 A profile is what a gateway user picks (`recommended`: what the gateway's own Claude Code suite runs with;
 `defaults`: nothing set). The test harness's own needs (no retries, no cool-downs, a timeout) are not part of any
@@ -19,9 +20,18 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from ccmatrix.settings import PROJECT_ROOT
 
-PROFILES_PATH = PROJECT_ROOT / "gateway_profiles" / "litellm.yaml"
-# The config sections a profile (or the harness) may set; model_list comes from the provider packages only.
+PROFILES_DIR = PROJECT_ROOT / "gateway_profiles"
+PROFILES_PATH = PROFILES_DIR / "litellm.yaml"
+# The config sections a profile (or the harness) may set; model_list comes from the provider packages only. A
+# gateway's file may name its own (`sections:`); the section ROOT stands for the config's top level (a gateway whose
+# settings are top-level keys, e.g. Portkey's gateway config or claude-code-router's config.json).
 SECTIONS = ("litellm_settings", "general_settings", "router_settings")
+ROOT = "config"
+
+
+def profiles_path(gateway: str | None = None) -> Path:
+    """gateway_profiles/<gateway>.yaml (litellm.yaml for None)."""
+    return PROFILES_DIR / f"{gateway or 'litellm'}.yaml"
 
 
 class GatewayProfileError(ValueError):
@@ -38,8 +48,8 @@ class HarnessSetting(BaseModel):
     @classmethod
     def _in_a_section(cls, value: str) -> str:
         section, _, key = value.partition(".")
-        if section not in SECTIONS or not key or "." in key:
-            raise ValueError(f"{value!r} is not <section>.<key> with a section among {', '.join(SECTIONS)}")
+        if not section or not key or "." in key:
+            raise ValueError(f"{value!r} is not <section>.<key>")
         return value
 
 
@@ -50,14 +60,6 @@ class GatewayProfile(BaseModel):
     sources: list[str] = Field(min_length=1)
     settings: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
-    @field_validator("settings")
-    @classmethod
-    def _sections_only(cls, value: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
-        unknown = sorted(set(value) - set(SECTIONS))
-        if unknown:
-            raise ValueError(f"unknown config section(s) {unknown}: a profile sets only {', '.join(SECTIONS)}")
-        return value
-
     def record(self) -> dict[str, Any]:
         """What the matrix records of the profile that ran: its name and its own settings (no harness)."""
         return {"name": self.name, "settings": copy.deepcopy(self.settings)}
@@ -66,8 +68,22 @@ class GatewayProfile(BaseModel):
 class GatewayProfiles(BaseModel):
     model_config = ConfigDict(extra="forbid")
     gateway: str
+    sections: list[str] = Field(default_factory=lambda: list(SECTIONS), min_length=1)
     profiles: dict[str, GatewayProfile] = Field(min_length=1)
     harness: list[HarnessSetting] = Field(default_factory=list)
+
+    def misplaced(self) -> tuple[str, str] | None:
+        """(where, what) of the first setting outside this file's sections, or None."""
+        for name, profile in self.profiles.items():
+            unknown = sorted(set(profile.settings) - set(self.sections))
+            if unknown:
+                return (f"profiles.{name}.settings", f"unknown config section(s) {unknown}: a profile sets only "
+                                                      f"{', '.join(self.sections)}")
+        for index, harness in enumerate(self.harness):
+            if harness.setting.partition(".")[0] not in self.sections:
+                return (f"harness.{index}.setting", f"{harness.setting!r} is not <section>.<key> with a section "
+                                                    f"among {', '.join(self.sections)}")
+        return None
 
     def names(self) -> list[str]:
         return sorted(self.profiles)
@@ -87,26 +103,27 @@ class GatewayProfiles(BaseModel):
         harness settings on top (a harness value wins over the profile's). Returns a new dict."""
         profile = self.get(name)
         out = copy.deepcopy(config)
-        for section in SECTIONS:
-            out.setdefault(section, {})
-            out[section].update(copy.deepcopy(profile.settings.get(section, {})))
+        for section in self.sections:
+            target = out if section == ROOT else out.setdefault(section, {})
+            target.update(copy.deepcopy(profile.settings.get(section, {})))
         for harness in self.harness:
             section, _, key = harness.setting.partition(".")
-            out[section][key] = copy.deepcopy(harness.value)
+            (out if section == ROOT else out[section])[key] = copy.deepcopy(harness.value)
         return out
 
 
-def load_profiles(path: Path | str | None = None) -> GatewayProfiles:
-    """The profiles file (default: gateway_profiles/litellm.yaml), validated; refuses with the file and the field."""
-    path = Path(path) if path else PROFILES_PATH
-    if path == PROFILES_PATH:
-        return _default_profiles()
+def load_profiles(path: Path | str | None = None, gateway: str | None = None) -> GatewayProfiles:
+    """The profiles file (default: gateway_profiles/<gateway>.yaml, litellm's without a gateway), validated; refuses
+    with the file and the field."""
+    path = Path(path) if path else profiles_path(gateway)
+    if path.parent == PROFILES_DIR:
+        return _default_profiles(path)
     return _load(path)
 
 
-@lru_cache(maxsize=1)
-def _default_profiles() -> GatewayProfiles:
-    return _load(PROFILES_PATH)
+@lru_cache(maxsize=8)
+def _default_profiles(path: Path = PROFILES_PATH) -> GatewayProfiles:
+    return _load(path)
 
 
 def _load(path: Path) -> GatewayProfiles:
@@ -121,11 +138,15 @@ def _load(path: Path) -> GatewayProfiles:
         data = {**data, "profiles": {name: {**(body or {}), "name": name} if isinstance(body, dict) else body
                                      for name, body in profiles.items()}}
     try:
-        return GatewayProfiles.model_validate(data)
+        profiles = GatewayProfiles.model_validate(data)
     except ValidationError as error:
         first = error.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
         raise GatewayProfileError(f"{path}: {where}: {first['msg']}") from None
+    wrong = profiles.misplaced()
+    if wrong:
+        raise GatewayProfileError(f"{path}: {wrong[0]}: {wrong[1]}")
+    return profiles
 
 
 def get_profile(name: str) -> GatewayProfile:

@@ -85,6 +85,42 @@ def ensure_claude(cache_dir: Path, version: str) -> Path:
     return binary
 
 
+# --- gateways from npm (Portkey, claude-code-router: gateways/<name>/) ----------------------------
+def npm_installed_version(target: Path, package: str) -> str | None:
+    """The version of `package` installed under `target` (its package.json), or None."""
+    import json
+
+    try:
+        return json.loads((Path(target) / "node_modules" / package / "package.json").read_text())["version"]
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def ensure_npm(target: Path, package: str, version: str, pins: tuple[str, ...] = ()) -> Path:
+    """`package@version` (and the exact `pins` beside it, e.g. a dependency its own release needs pinned) installed
+    from npm into `target` (.cache/<gateway>/<version>/), the way ensure_claude installs Claude Code: staged, checked,
+    renamed into place, a marker once complete; idempotent and file-locked (a second call does nothing)."""
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    marker = target / ".ccmatrix-ok"
+    wanted = [f"{package}@{version}", *pins]
+    with FileLock(str(target) + ".lock", timeout=1800):
+        if marker.exists() and marker.read_text() == " ".join(wanted):
+            return target
+        staging = target.parent / f".{target.name}.staging"
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir(parents=True)
+        _run(["npm", "install", "--prefix", str(staging), "--no-audit", "--no-fund", "--no-save",
+              "--loglevel=error", *wanted], f"npm install {' '.join(wanted)}")
+        got = npm_installed_version(staging, package)
+        if got != version:
+            raise ProvisionError(f"asked npm for {package} {version}, got {got}")
+        shutil.rmtree(target, ignore_errors=True)
+        staging.rename(target)
+        marker.write_text(" ".join(wanted))
+    return target
+
+
 # --- LiteLLM -------------------------------------------------------------------------------------
 # From LiteLLM 1.110.0 the proxy is a distribution of its own: `litellm[proxy]==V` requires `litellm-proxy==V`
 # (measured 2026-11-29 in the wheel's METADATA: `Requires-Dist: litellm-proxy==1.110.2 ; extra == 'proxy'`).
