@@ -21,7 +21,7 @@ def body_for_capture(raw: bytes, content_type: str = ""):
         return None
     try:
         return json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: JSON nested too deep
         pass
     if "x-www-form-urlencoded" in content_type:
         from urllib.parse import parse_qsl

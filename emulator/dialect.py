@@ -52,7 +52,7 @@ class Call:
             raise EmulatorError("invalid_request_error", "Request body is empty; expected a JSON object", 400)
         try:
             body = json.loads(self.raw)
-        except (ValueError, UnicodeDecodeError) as exc:
+        except (ValueError, UnicodeDecodeError, RecursionError) as exc:  # RecursionError: JSON nested too deep
             raise EmulatorError("invalid_request_error", f"There was an error parsing the body: {exc}", 400)
         if not isinstance(body, dict):
             raise EmulatorError("invalid_request_error", "Request body must be a JSON object", 400)
