@@ -5,7 +5,7 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -63,6 +63,19 @@ class Settings(BaseSettings):
     # provider received. On by default in emulator mode; off takes the recorder out of the request path.
     fidelity: bool = True
     strict_fidelity: bool = False
+    # Latency realism in the emulator (emulator/latency.py): off | realistic[,seed=N] | ttft=800ms±200,tps=60[,seed=N]
+    emulator_latency: str = "off"
+
+    @field_validator("emulator_latency")
+    @classmethod
+    def _latency_spec(cls, value: str) -> str:
+        from emulator.latency import LatencySpecError, parse_spec
+
+        try:
+            parse_spec(value)
+        except LatencySpecError as error:
+            raise ValueError(str(error)) from None
+        return value.strip() or "off"
 
     # Real provider credentials: any of them set switches that column to the real provider.
     anthropic_api_key: SecretStr | None = None

@@ -17,6 +17,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from .errors import EmulatorError
 from .faults import Applied
+from .latency import NO_DELAY, Delay
 
 log = logging.getLogger("emulator")
 
@@ -67,9 +68,28 @@ class Call:
             self.rec["error"] = error
 
 
+def reply_delay(call: Call, summary: dict | None) -> Delay:
+    """How long this model reply takes under the emulator's latency setting (emulator/latency.py); none when off or
+    when the answer is not a model reply (count_tokens, errors)."""
+    latency = getattr(call.state, "latency", None)
+    if latency is None or latency.off or not summary or "usage" not in summary:
+        return NO_DELAY
+    model = next((v for v in call.params.values() if isinstance(v, str) and "claude" in v.lower()), None)
+    if model is None:
+        try:
+            model = json.loads(call.raw).get("model")
+        except (ValueError, AttributeError):
+            model = None
+    tokens = int((summary.get("usage") or {}).get("output_tokens") or 0)
+    delay = latency.draw(call.state.latency_keys.next_key(call.state.job_id), call.provider, model, tokens)
+    call.rec["latency_ms"] = {"ttft": round(delay.ttft_s * 1000, 1), "generation": round(delay.generation_s * 1000, 1)}
+    return delay
+
+
 def json_response(call: Call, payload: dict, status: int = 200, headers: dict | None = None,
                   summary: dict | None = None) -> Response:
     call.done(status, summary)
+    call.extra["hold_s"] = reply_delay(call, summary).total_s  # the server holds the answer this long
     return JSONResponse(payload, status_code=status, headers=headers)
 
 
@@ -80,6 +100,8 @@ def stream_response(call: Call, frames: list[bytes], media_type: str, *, summary
     stream_error_after (the provider's own mid-stream error frame, inside an HTTP 200, as real streams do)."""
     applied = call.applied
     call.done(200, summary, stream=True)
+    delay = reply_delay(call, summary)  # latency realism: the first frame after ttft, the rest at the drawn pace
+    pace_s = max(pace_s, delay.generation_s / len(frames)) if frames else pace_s
     cut = applied.cut_stream_after
     bad_at = len(frames) // 2 if (applied.malformed_frame and malformed is not None) else None
     error_at = applied.stream_error_after if error_frame is not None else None
@@ -98,6 +120,8 @@ def stream_response(call: Call, frames: list[bytes], media_type: str, *, summary
 
     async def gen():
         try:
+            if delay.ttft_s:
+                await asyncio.sleep(delay.ttft_s)
             for i, frame in enumerate(frames):
                 if cut is not None and i >= cut:
                     raise StreamCut(f"fault: stream cut after {cut} events")

@@ -34,6 +34,7 @@ from providers import registry
 
 from . import anthropic_schema, control
 from .dialect import Call, Dialect, Op, StreamCut
+from .latency import parse_spec
 from .errors import CAUSES, STATUS_KIND, EmulatorError
 from .routing import MethodRoute
 from .state import State
@@ -226,7 +227,7 @@ class EmulatorApp:
                 await asyncio.sleep(applied.delay_s)
             if applied.status:
                 raise fault_error(applied.status, applied.retry_after)
-            response = await dialect.dispatch(call)
+            response = await dispatch_held(dialect, call)
         except EmulatorError as err:
             response = dialect.error_response(err)
             call.done(response.status_code, error=err.message)
@@ -249,18 +250,28 @@ class EmulatorApp:
         return response
 
 
-def build_app(data_dir, hosts: dict[str, list[str]] | None = None) -> EmulatorApp:
-    return EmulatorApp(Path(data_dir), hosts)
+async def dispatch_held(dialect: Dialect, call: Call) -> Response:
+    """The dialect's answer, held as long as the latency setting says a non-streamed model reply takes."""
+    response = await dialect.dispatch(call)
+    if call.extra.get("hold_s"):
+        await asyncio.sleep(call.extra["hold_s"])
+    return response
+
+
+def build_app(data_dir, hosts: dict[str, list[str]] | None = None, latency: str = "off") -> EmulatorApp:
+    app = EmulatorApp(Path(data_dir), hosts)
+    app.state.latency = parse_spec(latency)
+    return app
 
 
 def serve(host: str, port: int, data_dir, https_port: int | None = None, tls_dir=None,
-          hosts: dict[str, list[str]] | None = None) -> None:
+          hosts: dict[str, list[str]] | None = None, latency: str = "off") -> None:
     """Serve plain HTTP on `port`; with `https_port`, HTTPS too (one process, one app, one state), with a
     certificate for the hostnames of `hosts` from a CA generated now (emulator/tls.py, files under `tls_dir`).
     The plain port answers only once HTTPS is listening, so a health check on it means both are up."""
     import uvicorn
 
-    app = build_app(data_dir, hosts)
+    app = build_app(data_dir, hosts, latency)
     common = dict(log_level="warning", timeout_keep_alive=30, h11_max_incomplete_event_size=MAX_BODY_BYTES)
     plain = uvicorn.Server(uvicorn.Config(app, host=host, port=int(port), lifespan="on", **common))
     if not https_port:

@@ -62,7 +62,7 @@ class JobEnvironment:
         if not self.real:
             port = self.sandbox.port("emulator")
             args = ["-m", "emulator", "--host", "127.0.0.1", "--port", str(port),
-                    "--data-dir", str(self.root / "emulator")]
+                    "--data-dir", str(self.root / "emulator"), "--latency", self.settings.emulator_latency]
             tls_dir = self.root / "tls"
             if self.sandbox.production_routing:
                 routing = self.root / "routing.json"
