@@ -12,7 +12,7 @@ import click
 from ccmatrix import options
 from ccmatrix.settings import SettingsError
 from ccmatrix.cli_bisect import COMMANDS as BISECT_COMMANDS
-from ccmatrix.publish.commands import diff, history, publish
+from ccmatrix.publish.commands import compare_gateways, diff, history, publish
 from ccmatrix.regression_bisect import COMMAND as BISECT_REGRESSIONS
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 120}
@@ -53,10 +53,19 @@ def run(manifest_path, timeout, fail_on_regression, concurrency, bisect_after=Fa
     from ccmatrix.provision import ProvisionError, ensure_claude, ensure_litellm
 
     try:
-        print(f"provisioning claude-code {plan.claude_code_version} and litellm {plan.litellm_version} "
+        gateways = [g["name"] for g in plan.gateways] or ["litellm"]
+        print(f"provisioning claude-code {plan.claude_code_version}"
+              f"{f' and litellm {plan.litellm_version}' if 'litellm' in gateways else ''} "
               f"under {settings.cache_dir} ...", file=sys.stderr)
         ensure_claude(settings.cache_dir, plan.claude_code_version)
-        ensure_litellm(settings.cache_dir, plan.litellm_version)
+        if "litellm" in gateways:
+            ensure_litellm(settings.cache_dir, plan.litellm_version)
+        from producer.gateway_selection import plugin
+
+        for gateway in plan.gateways:  # every other gateway by its plug-in (idempotent, file-locked)
+            if gateway["name"] != "litellm":
+                print(f"provisioning {gateway['name']} {gateway['version']} ...", file=sys.stderr)
+                plugin(gateway["name"]).provision(settings.cache_dir, gateway["version"])
     except ProvisionError as error:
         print(f"provisioning failed: {error}", file=sys.stderr)
         return 3
@@ -118,6 +127,8 @@ def run(manifest_path, timeout, fail_on_regression, concurrency, bisect_after=Fa
                       if k in summary}, indent=2))
     if summary.get("published"):
         print(f"matrix: {settings.out_dir / 'compatibility-matrix.json'}", file=sys.stderr)
+        if len(plan.gateways) > 1:  # one matrix per gateway, listed by the index
+            print(f"index:  {settings.out_dir / 'compatibility-matrix.index.json'}", file=sys.stderr)
         print(f"page:   {settings.out_dir / 'index.html'}", file=sys.stderr)
         if bisect_after:
             _bisect_after_run(plan.run_id, stack.broker_started, concurrency)
@@ -347,7 +358,7 @@ def provision(manifest_path, litellm_version, claude_code_version) -> int:
     return 0
 
 
-for _command in (history, diff, publish, *BISECT_COMMANDS, BISECT_REGRESSIONS):
+for _command in (history, diff, publish, compare_gateways, *BISECT_COMMANDS, BISECT_REGRESSIONS):
     cli.add_command(_command)
 for _command in cli.commands.values():  # -h too, also when a command is used without the group's context
     _command.context_settings = {**CONTEXT, **_command.context_settings}

@@ -61,6 +61,11 @@ providers = click.option("--providers", multiple=True, callback=_split, metavar=
                          help="Provider ids from the manifest, comma separated or repeated. Default: every column.")
 tiers = click.option("--tiers", multiple=True, callback=_split, metavar="TIERS",
                      help="Tiers from the manifest, comma separated or repeated. Default: every tier.")
+gateway = click.option("--gateway", "gateways", multiple=True, callback=_split, metavar="NAME[@VERSION],...",
+                       help="The gateways under test, comma separated or repeated: litellm (default; its version is "
+                            "--litellm-version, or litellm@VERSION), portkey, claude-code-router... each at a release "
+                            "or `latest` (resolved when the run is planned). Several make one matrix per gateway "
+                            "in the same run, a tab each on the page and a comparison view.")
 litellm_version = click.option("--litellm-version", default=None, metavar="VERSION|PATH",
                                help="LiteLLM version under test, `latest` (the newest final release whose proxy "
                                     "installs), or a local source tree / built wheel (.../litellm-X-*.whl) to gate a "
@@ -95,7 +100,7 @@ timeout = click.option("--timeout", type=float, default=None, metavar="SECONDS",
                        help="Stop waiting for the run after this many seconds.")
 
 #: What a run is: its cells, versions, manifest and judging. The keyword names are RunOptions' fields + manifest_path.
-run_selection = _compose(features, providers, tiers, litellm_version, claude_code_version, tier_models, offline,
+run_selection = _compose(features, providers, tiers, gateway, litellm_version, claude_code_version, tier_models, offline,
                          manifest, gateway_profile, strict_fidelity, emulator_fault)
 #: How a command that waits for a run ends: exit code and patience.
 run_following = _compose(fail_on_regression, timeout)

@@ -1,4 +1,5 @@
-"""The chord callback: aggregate, build the matrix, validate it and publish it — or publish nothing and say why."""
+"""The chord callback: aggregate, build one matrix per gateway, validate them all and publish them — or publish
+nothing and say why."""
 from __future__ import annotations
 
 import logging
@@ -8,7 +9,8 @@ from typing import Any
 from ccmatrix.celery_app import app
 from ccmatrix.contract import FINISH_RUN_TASK, CellOutcome
 from ccmatrix.manifest import parse_manifest
-from ccmatrix.matrix import IncompleteMatrix, build_matrix, cause_report, column_upstreams, run_gateway_profile
+from ccmatrix.matrix import (IncompleteMatrix, Matrix, build_matrix, cause_report, column_upstreams,
+                             run_gateway_profile)
 from ccmatrix.settings import get_settings
 
 log = logging.getLogger("ccmatrix.producer")
@@ -28,11 +30,14 @@ def _pick_version(cells: list[CellOutcome], attr: str, requested: str) -> tuple[
 
 
 def finish(results: list[Any], run: dict[str, Any]) -> dict[str, Any]:
-    from ccmatrix.publish import PublishRefused, publish_run
+    """One matrix per gateway of the run, all built and validated before any is published (never a partial set)."""
+    from ccmatrix.publish import PublishRefused, publish_gateways
 
     summary: dict[str, Any] = {"run_id": run["run_id"], "published": False}
     try:
-        cells = [CellOutcome.model_validate(r) for r in results]
+        routed = [CellOutcome.model_validate(r) for r in results]
+        # the cells a gateway has no route to were planned as not_applicable and never enqueued
+        cells = routed + [CellOutcome.model_validate(r) for r in run.get("no_route") or []]
     except Exception as error:
         summary["reason"] = f"a cell result is malformed, nothing published: {error}"[:2000]
         return summary
@@ -40,38 +45,75 @@ def finish(results: list[Any], run: dict[str, Any]) -> dict[str, Any]:
     from ccmatrix.manifest import Selection
 
     selection = Selection.model_validate(run["selection"])
-    litellm_version, p1 = _pick_version(cells, "litellm_version", run["litellm_version"])
-    claude_version, p2 = _pick_version(cells, "claude_code_version", run["claude_code_version"])
-    counts = Counter(c.status.value for c in cells)
-    upstreams, p3 = column_upstreams(cells, selection.providers)
-    gateway_profile, p4 = run_gateway_profile(cells, run.get("gateway_profile"))
-    # causes: non-pass tiers by who is to blame; emulator_gaps: tiers the emulator could not judge (always present)
-    report = {"counts": dict(counts), "problems": p1 + p2 + p3 + p4, **cause_report(cells)}
-    # harness: the test harness's own gateway settings, on top of every profile, each with its reason
-    report["harness"] = run["harness"] if run.get("harness") is not None else harness_settings()
-    if run.get("versions"):
-        report["versions"] = run["versions"]  # how `latest` (or a pin) became the versions under test
-    fidelity = fidelity_report(cells, selection.providers)
-    if fidelity:
-        report["fidelity"] = fidelity
-    try:
-        matrix = build_matrix(manifest, selection, cells, run_id=run["run_id"], litellm_version=litellm_version,
-                              claude_code_version=claude_version, report=report, upstreams=upstreams,
-                              gateway_profile=gateway_profile, tier_models=run.get("tier_models") or None)
-    except IncompleteMatrix as error:
-        summary["reason"] = f"partial matrix, nothing published: {error}"
+    gateways = run_gateways(run)
+    strays = sorted({c.gateway for c in cells} - {g["name"] for g in gateways})
+    if strays:
+        summary["reason"] = f"partial matrix, nothing published: results of gateway(s) {strays} the run did not plan"
         return summary
+    # how a column ran is a property of the column (its credentials), whichever gateway sat in front of it
+    upstreams, upstream_problems = column_upstreams(routed, selection.providers)
+    matrices = []
+    for gateway in gateways:
+        own = [c for c in cells if c.gateway == gateway["name"]]
+        try:
+            matrices.append(gateway_matrix(gateway, own, run, manifest, selection, upstreams, upstream_problems))
+        except IncompleteMatrix as error:
+            summary["reason"] = f"partial matrix, nothing published: {gateway['name']}: {error}"
+            return summary
     try:
-        report = publish_run(matrix, get_settings())
+        report = publish_gateways(matrices, get_settings())
     except PublishRefused as error:
         summary["reason"] = f"publishing refused: {error.reason}"
         return summary
-    regression = report.regression
-    summary.update(published=report.published, targets=report.targets, counts=dict(counts),
-                   report=report.model_dump(mode="json"), litellm_version=litellm_version,
-                   claude_code_version=claude_version,
-                   regression=getattr(regression, "status", None) if regression is not None else None)
+    first = matrices[0]
+    summary.update(published=report.published, targets=report.targets, counts=dict(Counter(c.status.value for c in cells)),
+                   report=report.model_dump(mode="json"), litellm_version=first.litellm_version,
+                   claude_code_version=first.claude_code_version, regression=report.regression_status,
+                   gateways={m.gateway.name: {"version": m.gateway.version, "counts": m.report["counts"]}
+                             for m in matrices})
     return summary
+
+
+def run_gateways(run: dict[str, Any]) -> list[dict[str, Any]]:
+    """The run's gateways as planned; a plan made before --gateway means LiteLLM alone, at the run's version."""
+    return run.get("gateways") or [{"name": "litellm", "display_name": "LiteLLM", "version": run["litellm_version"],
+                                    "profile": (run.get("gateway_profile") or {}).get("name")}]
+
+
+def gateway_matrix(gateway: dict[str, Any], cells: list[CellOutcome], run: dict[str, Any], manifest, selection,
+                   upstreams: dict[str, str], upstream_problems: list[str]) -> Matrix:
+    """The matrix of one gateway's cells. LiteLLM's is the LiteLLM-only matrix of before (its version in
+    litellm_version); another gateway's carries that gateway's release there, and `gateway` says whose it is."""
+    litellm = gateway["name"] == "litellm"
+    if litellm:
+        version, p1 = _pick_version(cells, "litellm_version", run["litellm_version"])
+        requested_profile = run.get("gateway_profile")
+    else:
+        version, p1 = _pick_version(cells, "gateway_version", gateway["version"])
+        requested_profile = None  # the plug-in's profile: whatever its cells report
+    claude_version, p2 = _pick_version(cells, "claude_code_version", run["claude_code_version"])
+    profile, p4 = run_gateway_profile(cells, requested_profile)
+    if profile is None and gateway.get("profile"):
+        profile = {"name": gateway["profile"], "settings": {}}
+    counts = Counter(c.status.value for c in cells)
+    # causes: non-pass tiers by who is to blame; emulator_gaps: tiers the emulator could not judge (always present)
+    report = {"counts": dict(counts), "problems": p1 + p2 + upstream_problems + p4, **cause_report(cells)}
+    if litellm:  # the harness's own LiteLLM settings, on top of every profile, each with its reason
+        report["harness"] = run["harness"] if run.get("harness") is not None else harness_settings()
+        if run.get("versions"):
+            report["versions"] = run["versions"]  # how `latest` (or a pin) became the versions under test
+    elif run.get("versions"):
+        report["versions"] = {"claude_code": run["versions"].get("claude_code"),
+                              gateway["name"]: {"requested": gateway.get("requested") or "default",
+                                                "version": gateway["version"]}}
+    fidelity = fidelity_report(cells, selection.providers)
+    if fidelity:
+        report["fidelity"] = fidelity
+    return build_matrix(manifest, selection, cells, run_id=run["run_id"], litellm_version=version,
+                        claude_code_version=claude_version, report=report, upstreams=upstreams,
+                        gateway_profile=profile, tier_models=run.get("tier_models") or None,
+                        gateway={"name": gateway["name"], "display_name": gateway.get("display_name"),
+                                 "version": version, "profile": (profile or {}).get("name")})
 
 
 def harness_settings() -> list[dict[str, Any]]:

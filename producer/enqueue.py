@@ -18,7 +18,7 @@ from ccmatrix import options
 @options.run_following
 @click.pass_context
 def enqueue(ctx, manifest_path, wait, fail_on_regression, timeout, **selection):
-    """Plan a run from the manifest and enqueue one job per (feature, provider) cell as a chord.
+    """Plan a run from the manifest and enqueue one job per (gateway, feature, provider) cell as a chord.
 
     --fail-on-regression and --timeout apply with --wait. Exit codes: 0 enqueued (with --wait: published),
     1 nothing was published, 2 refused (nothing was enqueued), 4 published a regression (when asked to fail on one).
@@ -29,8 +29,10 @@ def enqueue(ctx, manifest_path, wait, fail_on_regression, timeout, **selection):
     plan = options.plan_or_refuse(manifest_path, **selection)
     app = ctx.obj.app
     result = submit(plan, app)
+    gateways = ", ".join(f"{g['name']} {g['version']}" for g in plan.gateways) or f"litellm {plan.litellm_version}"
     click.echo(f"enqueued run {plan.run_id}: {len(plan.jobs)} cells "
-               f"(litellm {plan.litellm_version}, claude-code {plan.claude_code_version})")
+               f"({gateways}, claude-code {plan.claude_code_version})"
+               + (f"; {len(plan.no_route)} cells not applicable (no route)" if plan.no_route else ""))
     if not wait:
         return
     summary = wait_for(plan, app, result, on_progress=progress_bar(), timeout=timeout)

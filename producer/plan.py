@@ -1,4 +1,4 @@
-"""Plan a run: validate the manifest and the selection, then one job per (feature, provider) cell."""
+"""Plan a run: validate the manifest and the selection, then one job per (gateway, feature, provider) cell."""
 from __future__ import annotations
 
 import uuid
@@ -7,8 +7,11 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from ccmatrix.contract import FINISH_RUN_TASK, RUN_CELL_TASK, CellJob
+from ccmatrix.contract import FINISH_RUN_TASK, RUN_CELL_TASK, CellJob, CellOutcome
 from ccmatrix.manifest import Manifest, Selection, load_manifest
+from ccmatrix.outcomes import TierResult
+from producer.gateway_selection import (DEFAULT_GATEWAY, PlannedGateway, check_known, litellm_request,
+                                        no_route_reason, parse_specs, plan_gateways)
 
 
 class RunOptions(BaseModel):
@@ -22,6 +25,7 @@ class RunOptions(BaseModel):
     offline: bool = False  # `latest` from the last resolution instead of asking the registries
     gateway_profile: str | None = None  # a profile of gateway_profiles/litellm.yaml; None: CCMATRIX_GATEWAY_PROFILE
     tier_models: dict[str, str] | None = None  # --tier-models: tier → Claude API id (or policy) for this run only
+    gateways: list[str] | None = None  # --gateway NAME[@VERSION] items (producer.gateway_selection); None: litellm
 
 
 class RunPlan(BaseModel):
@@ -39,6 +43,12 @@ class RunPlan(BaseModel):
     # tier → {policy, requested, model, source[, model_table, table_model]}: how each tier's model was chosen
     # (ccmatrix.tiers); the per-column ids are in the concrete `manifest` every job carries.
     tier_models: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    # The gateways under test, in --gateway order ({name, display_name, version, requested, profile}); a plan made
+    # before the field has none and means LiteLLM alone. One matrix per gateway is published.
+    gateways: list[dict[str, Any]] = Field(default_factory=list)
+    # The cells of a gateway that has no route to their column: not enqueued, planned here as not_applicable with
+    # the plug-in's reason (CellOutcome as JSON); the callback adds them to that gateway's matrix.
+    no_route: list[dict[str, Any]] = Field(default_factory=list)
 
 
 def new_run_id() -> str:
@@ -51,7 +61,9 @@ def plan_run(options: RunOptions, manifest: Manifest | None = None, manifest_pat
     selection = manifest.select(options.features, options.providers, options.tiers)
     check_faults(options.faults)  # a fault the emulator would refuse: refused here, not an error in every cell
     profiles, profile = gateway_profile(options.gateway_profile)  # an unknown name: GatewayProfileError (ValueError)
-    litellm_version = options.litellm_version or manifest.litellm_version
+    specs = parse_specs(options.gateways)  # a malformed --gateway: ValueError, before anything is resolved
+    check_known(specs)  # an unknown gateway: the registry's ValueError
+    litellm_version = litellm_request(specs, options.litellm_version) or manifest.litellm_version
     claude_code_version = options.claude_code_version or manifest.claude_code_version
     versions = resolve_versions(litellm_version, claude_code_version, offline=options.offline)
     litellm_version = versions["litellm"]["version"]
@@ -71,15 +83,24 @@ def plan_run(options: RunOptions, manifest: Manifest | None = None, manifest_pat
     table = (model_table(claude_code_version) if tiers.needs_table(checked, options.tier_models) else None)
     resolution = tiers.resolve(checked, claude_code_version, table, options.tier_models)
     manifest_data = resolution.manifest.model_dump(mode="json", exclude_none=True)
+    gateways = plan_gateways(specs, litellm_version, profile.name, offline=options.offline)
     run_id = new_run_id()
     cost = previous_durations()
-    jobs = [
-        CellJob(run_id=run_id, feature=f, provider=p, tiers=selection.tiers, litellm_version=litellm_version,
-                claude_code_version=claude_code_version, manifest=manifest_data, faults=options.faults,
-                strict_fidelity=options.strict_fidelity, gateway_profile=profile.name)
-        for f in selection.features
-        for p in selection.providers
-    ]
+    jobs: list[CellJob] = []
+    no_route: list[dict[str, Any]] = []
+    for gateway in gateways:
+        unreachable = {p: no_route_reason(gateway.name, checked.provider(p).route) for p in selection.providers}
+        for f in selection.features:
+            for p in selection.providers:
+                job = CellJob(run_id=run_id, feature=f, provider=p, tiers=selection.tiers,
+                              litellm_version=litellm_version, claude_code_version=claude_code_version,
+                              manifest=manifest_data, faults=options.faults, strict_fidelity=options.strict_fidelity,
+                              gateway_profile=gateway.profile, gateway=gateway.name,
+                              gateway_version=None if gateway.name == DEFAULT_GATEWAY else gateway.version)
+                if unreachable[p]:
+                    no_route.append(not_routed(job, gateway, unreachable[p]).model_dump(mode="json"))
+                else:
+                    jobs.append(job)
     # Longest first (from the last published run's durations), so no worker idles at the end waiting for one slow
     # cell; cells never seen keep manifest order, ahead of the known-quick ones.
     if cost:
@@ -88,7 +109,16 @@ def plan_run(options: RunOptions, manifest: Manifest | None = None, manifest_pat
     return RunPlan(run_id=run_id, created_at=datetime.now(timezone.utc), litellm_version=litellm_version,
                    claude_code_version=claude_code_version, selection=selection, manifest=manifest_data, jobs=jobs,
                    strict_fidelity=options.strict_fidelity, versions=versions, gateway_profile=profile.record(),
-                   harness=profiles.harness_report(), tier_models=resolution.tiers)
+                   harness=profiles.harness_report(), tier_models=resolution.tiers,
+                   gateways=[g.model_dump(mode="json") for g in gateways], no_route=no_route)
+
+
+def not_routed(job: CellJob, gateway: PlannedGateway, reason: str) -> CellOutcome:
+    """The outcome of a cell whose column the gateway has no route to: not_applicable on every tier, with the
+    plug-in's reason ("gateway has no route: ...") — planned here, never enqueued (nothing to run, nothing to error)."""
+    return CellOutcome.from_tiers(job.feature, job.provider, {t: TierResult.not_applicable(reason) for t in job.tiers},
+                                  claude_code_version=job.claude_code_version, gateway=gateway.name,
+                                  gateway_version=gateway.version)
 
 
 def check_faults(faults: list[dict[str, Any]]) -> None:

@@ -1,5 +1,5 @@
-"""CLI subcommands of the publishing side: `history`, `diff RUN_A RUN_B`, `publish FILE` (click commands that
-`ccmatrix.cli` adds to its group; each returns its exit code).
+"""CLI subcommands of the publishing side: `history`, `diff RUN_A RUN_B`, `publish FILE`, `compare-gateways` (click
+commands that `ccmatrix.cli` adds to its group; each returns its exit code).
 
 Exit codes: history 0 (2 on error); diff 0 when nothing changed, 1 when cells changed, 2 on a bad reference;
 publish 0 published and clean, 1 published and regressed, 2 refused or a publisher failed.
@@ -202,3 +202,31 @@ def publish(history_dir: Path | None, out_dir: Path | None, file: Path, publishe
     if report.problems:
         return 2
     return report.regression.exit_code if report.regression else 0
+
+
+@click.command("compare-gateways", short_help="Write 'Which gateway keeps which feature' from a run's index.")
+@click.option("--index", "index_path", type=click.Path(path_type=Path), default=None, metavar="FILE",
+              help="the run's index of gateway matrices (default: <out_dir>/compatibility-matrix.index.json)")
+@click.option("--out-dir", type=click.Path(path_type=Path), default=None,
+              help="output directory (default: settings.out_dir)")
+@click.option("--readme", type=click.Path(path_type=Path), default=None, metavar="FILE",
+              help="write the section into FILE, between its markers (appended with them when absent); "
+                   "without it the section is printed")
+def compare_gateways(index_path: Path | None, out_dir: Path | None, readme: Path | None) -> int:
+    """The README section "Which gateway keeps which feature" from a published run of several gateways: per feature
+    and gateway, the columns that pass out of those it applies to, and the others by status; dated, with each
+    gateway's release and profile. Exit codes: 0 written, 2 the index or a matrix could not be read or validated."""
+    from ccmatrix.publish.gateway_comparison import CompareError, keeps_section, load_run, write_section
+
+    index_path = index_path or Path(_settings(out_dir=out_dir).out_dir) / "compatibility-matrix.index.json"
+    try:
+        section = keeps_section(*load_run(index_path))
+        if readme is None:
+            click.echo(section, nl=False)
+        else:
+            write_section(readme, section)
+            click.echo(f"wrote {readme}", err=True)
+    except (CompareError, OSError) as error:
+        click.echo(f"refused: {' '.join(str(error).split())}", err=True)
+        return 2
+    return 0

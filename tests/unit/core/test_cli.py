@@ -23,7 +23,7 @@ from ccmatrix.manifest import DEFAULT_MANIFEST
 from producer.enqueue import enqueue
 
 ROOT = Path(__file__).resolve().parents[3]
-SHARED = ["features", "providers", "tiers", "litellm_version", "claude_code_version", "tier_models", "offline",
+SHARED = ["features", "providers", "tiers", "gateways", "litellm_version", "claude_code_version", "tier_models", "offline",
           "manifest_path",
           "gateway_profile", "strict_fidelity", "faults", "fail_on_regression", "timeout"]
 FEATURE = "basic_messaging_non_streaming"
@@ -80,7 +80,7 @@ def test_cell_and_provision_take_the_same_definitions():
 
 def test_every_documented_subcommand_is_there():
     assert set(cli.commands) == {"run", "cell", "emulator", "provision", "resolve", "history", "diff", "publish",
-                                 "gateway-config", "bisect", "corpus", "bisect-regressions"}
+                                 "gateway-config", "bisect", "corpus", "bisect-regressions", "compare-gateways"}
     readme = (ROOT / "README.md").read_text()
     for line in ("ccmatrix emulator --port 8080", "ccmatrix cell tool_use bedrock_converse --tiers sonnet",
                  "ccmatrix provision", "ccmatrix resolve", "ccmatrix history", "ccmatrix diff RUN_A RUN_B",
@@ -106,7 +106,8 @@ def test_help_names_no_provider_and_lists_the_options():
         for provider in providers:
             assert provider not in text, (name, provider)
     for option in ("--features", "--providers", "--tiers", "--litellm-version", "--claude-code-version", "--manifest",
-                   "--strict-fidelity", "--emulator-fault", "--fail-on-regression", "--timeout", "--gateway-profile"):
+                   "--strict-fidelity", "--emulator-fault", "--fail-on-regression", "--timeout", "--gateway-profile",
+                   "--gateway"):
         assert option in texts["run"] and option in texts["enqueue"]
     assert "--wait" in texts["enqueue"] and "--concurrency" in texts["run"]
     assert _invoke(cli, ["run", "-h"]).output == texts["run"]  # -h as well as --help
