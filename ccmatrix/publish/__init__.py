@@ -245,10 +245,31 @@ def refresh_outputs(settings: Any, run_id: str) -> list[str]:
     baseline = history.published_before(entry.run_id)
     report = compare(baseline.matrix if baseline else None, current).attach_bisects(entry.bisects)
     page = out / directory.PAGE_FILE
-    directory.atomic_write(page, render_page(current, _page_history(history, current)))
+    directory.atomic_write(page, render_page(current, _page_history(history, current),
+                                             gateways=_published_gateways(settings, current)))
     md = out / REGRESSION_FILE
     directory.atomic_write(md, report.markdown())
     return [str(page), str(md)]
+
+
+def _published_gateways(settings: Any, current: dict[str, Any]) -> list[dict[str, Any]] | None:
+    """The page's tabs for the run published in `out_dir` (its index and each gateway's matrix, with that gateway's
+    timelines); None when the run has one gateway, or its files are not all of that run (then LiteLLM's alone)."""
+    from ccmatrix.publish.history import History
+    from ccmatrix.publish.index import GatewayIndex, index_file
+
+    out = Path(settings.out_dir)
+    try:
+        index = GatewayIndex.model_validate_json((out / index_file()).read_text(encoding="utf-8"))
+        if index.run_id != current.get("run_id") or len(index.gateways) < 2:
+            return None
+        documents = [json.loads((out / entry.file).read_text(encoding="utf-8")) for entry in index.gateways]
+    except (OSError, ValueError):
+        return None
+    if any(d.get("run_id") != index.run_id for d in documents):
+        return None
+    return [{"matrix": d, "file": e.file, "history": _page_history(History.for_gateway(settings, e.name), d) or {}}
+            for d, e in zip(documents, index.gateways)]
 
 
 def _commit_summary(regression: RegressionReport | None, gateway: str | None = None) -> str:

@@ -104,3 +104,16 @@ def test_a_single_litellm_run_commits_only_its_file_as_before(tmp_path):
     report = publish_gateways([matrix(run_id="run-1")], settings(tmp_path, publishers="git", git_repo=str(bare)))
     assert report.published
     assert git("--git-dir", str(bare), "ls-tree", "-r", "--name-only", "main").split() == ["compatibility-matrix.json"]
+
+
+def test_rewriting_the_page_after_a_bisect_keeps_every_gateways_tab(tmp_path):
+    from ccmatrix.publish import refresh_outputs
+
+    s = settings(tmp_path)
+    assert publish_gateways(gateways_run(run_id="run-1"), s).published
+    page = tmp_path / "out" / "index.html"
+    page.write_text("stale")
+    assert str(page) in refresh_outputs(s, "run-1")
+    embedded = page.read_text().split('<script type="application/json" id="gateways-data">', 1)[1].split("</script>")[0]
+    assert [g["file"] for g in json.loads(embedded)] == [
+        "compatibility-matrix.json", "compatibility-matrix-portkey.json", "compatibility-matrix-claude-code-router.json"]
