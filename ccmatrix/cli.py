@@ -32,12 +32,16 @@ def _exit_with(code: int | None) -> None:
 @cli.command("run", short_help="Run the matrix locally (starts its own Redis and worker when needed).")
 @options.run_selection
 @options.run_following
-@click.option("--concurrency", type=int, default=None, metavar="N",
-              help="Worker processes. Default: the number of cores.")
+@click.option("--concurrency", type=click.IntRange(min=1), default=None, metavar="N",
+              help="Jobs each worker runs at once. Default: sized from cores, free memory and the latency mode "
+                   "(CCMATRIX_WORKER_CONCURRENCY; ccmatrix/sizing.py), split over --workers.")
+@click.option("--workers", type=click.IntRange(min=1, max=64), default=1, show_default=True, metavar="N",
+              help="Celery worker processes to start on the one broker, each with its own node name, sandboxes and "
+                   "gateways, as separate hosts would.")
 @click.option("--bisect-regressions", "bisect_after", is_flag=True,
               help="After a published run, bisect each cell that went green→red since the previous published run "
                    "(`ccmatrix bisect-regressions`); the results show on the page and in the regression report.")
-def run(manifest_path, timeout, fail_on_regression, concurrency, bisect_after=False, **selection) -> int:
+def run(manifest_path, timeout, fail_on_regression, concurrency, workers=1, bisect_after=False, **selection) -> int:
     """Run the matrix locally: plan it, provision the tools, start a Redis (unless a broker is configured) and a
     worker, enqueue one job per cell, show a progress bar, print a JSON summary on stdout, and stop everything it
     started, also on Ctrl-C.
@@ -96,9 +100,12 @@ def run(manifest_path, timeout, fail_on_regression, concurrency, bisect_after=Fa
             os.environ["CCMATRIX_BROKER_URL"] = broker
             os.environ["CCMATRIX_RESULT_BACKEND"] = broker
         env = dict(os.environ)
-        concurrency = concurrency or settings.worker_concurrency
-        stack.start_worker(env, concurrency)
-        print(f"started a celery worker (concurrency {concurrency}); logs in {log_dir}", file=sys.stderr)
+        concurrency = concurrency or max(1, settings.worker_concurrency // workers)
+        # one node each (<name>-<pid>@host), its own log, and per pool process its own sandbox, emulator and gateway
+        names = ["ccmatrix-local"] if workers == 1 else [f"ccmatrix-local-{n}" for n in range(1, workers + 1)]
+        for name in names:
+            stack.start_worker(env, concurrency, name=name)
+        print(f"started {workers} celery worker(s) (concurrency {concurrency} each); logs in {log_dir}", file=sys.stderr)
         get_settings.cache_clear()
         from ccmatrix.celery_app import make_app
         from producer.submit import submit, wait

@@ -5,7 +5,7 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -47,7 +47,9 @@ class Settings(BaseSettings):
     # lets the job stop its CLI run and report its unfinished tiers as `error`.
     job_time_limit_grace_s: int = Field(default=60, ge=1)
     cli_max_retries: int = 0
-    worker_concurrency: int = Field(default_factory=lambda: max(1, os.cpu_count() or 1))
+    # Jobs a worker runs at once; 0 (the default): sized from cores, MemAvailable and the latency mode
+    # (ccmatrix/sizing.py: one per core when CPU-bound, more when the run waits on provider latency).
+    worker_concurrency: int = Field(default=0, ge=0)
 
     # Shared per-provider rate limit, requests per second (0 = off), kept in the broker's Redis.
     # `rate_limits` overrides per provider, e.g. CCMATRIX_RATE_LIMITS='{"<provider id>": 0.5}'. Off for the emulator.
@@ -76,6 +78,14 @@ class Settings(BaseSettings):
         except LatencySpecError as error:
             raise ValueError(str(error)) from None
         return value.strip() or "off"
+
+    @model_validator(mode="after")
+    def _sized_concurrency(self) -> "Settings":
+        if not self.worker_concurrency:
+            from ccmatrix.sizing import default_concurrency
+
+            self.worker_concurrency = default_concurrency(self.emulator_latency, real_columns=bool(self.real_providers()))
+        return self
 
     # Real provider credentials: any of them set switches that column to the real provider.
     anthropic_api_key: SecretStr | None = None

@@ -58,7 +58,7 @@ def _invoke(command, args, **kw):
 
 def test_run_and_enqueue_share_every_run_option_identically():
     run, queued = _params(cli.commands["run"]), _params(enqueue)
-    assert set(run) - set(SHARED) == {"concurrency", "bisect_after"}  # what only a local run has
+    assert set(run) - set(SHARED) == {"concurrency", "workers", "bisect_after"}  # what only a local run has
     assert set(queued) - set(SHARED) == {"wait"}  # what only enqueue has
     for name in SHARED:
         assert _same(run[name], queued[name]), name
@@ -245,13 +245,15 @@ class FakeStack:
         self.broker_started = False
         self.stopped = False
         self.worker = None
+        self.workers: list[tuple[str, int]] = []
         FakeStack.instances.append(self)
 
     def start_redis(self):
         raise AssertionError("a broker is configured")
 
-    def start_worker(self, env, concurrency):
+    def start_worker(self, env, concurrency, name="ccmatrix-local"):
         self.worker = concurrency
+        self.workers.append((name, concurrency))
 
     def dead(self):
         return FakeStack.death
