@@ -35,6 +35,24 @@ def _common(command):
                         help="history directory (default: settings, else <out_dir>/history)")(command)
 
 
+def _gateway(command):
+    """--gateway: whose history (each gateway keeps its own; History.for_gateway)."""
+    return click.option("--gateway", default="litellm", show_default=True, metavar="NAME",
+                        help="the gateway whose runs to read (each gateway under test keeps its own history)")(command)
+
+
+def _history(history_dir: Path | None, out_dir: Path | None, gateway: str, command: str) -> History | None:
+    """The gateway's history; None (after one line on stderr) for a gateway with no plug-in."""
+    from gateways import registry
+
+    try:
+        registry.get(gateway)
+    except ValueError as error:
+        print(f"ccmatrix {command}: {error}", file=sys.stderr)
+        return None
+    return History.for_gateway(_settings(history_dir, out_dir), gateway)
+
+
 def _quiet_pipe(func):
     """`ccmatrix diff ... | head` must not end in a traceback."""
 
@@ -56,14 +74,17 @@ def _quiet_pipe(func):
 @click.option("--provider", default=None, metavar="ID", help="with --feature: one cell's status in every kept run")
 @click.option("--limit", type=int, default=0, help="only the N most recent runs")
 @click.option("--json", "as_json", is_flag=True, help="machine-readable output")
+@_gateway
 @_quiet_pipe
 def history(history_dir: Path | None, out_dir: Path | None, feature: str | None, provider: str | None, limit: int,
-            as_json: bool) -> int:
+            as_json: bool, gateway: str = "litellm") -> int:
     """List recorded runs: run id, time, versions, counts per status. With --feature and --provider: that cell in
     every kept run, newest first — its status and its tiers' per (LiteLLM, Claude Code) version pair, and the
     automatic bisect's result where a run has one."""
     out = sys.stdout
-    recorded = History.from_settings(_settings(history_dir, out_dir))
+    recorded = _history(history_dir, out_dir, gateway, "history")
+    if recorded is None:
+        return 2
     if feature or provider:
         if not (feature and provider):
             print("ccmatrix history: --feature and --provider go together (one cell)", file=sys.stderr)
@@ -128,15 +149,18 @@ def _cell_history(recorded: History, feature: str, provider: str, limit: int, as
 @click.argument("run_b", metavar="RUN_B")
 @click.option("--markdown", is_flag=True, help="print the markdown summary (for a pull request body)")
 @click.option("--json", "as_json", is_flag=True, help="machine-readable output")
+@_gateway
 @_quiet_pipe
 def diff(history_dir: Path | None, out_dir: Path | None, run_a: str, run_b: str, markdown: bool,
-         as_json: bool) -> int:
+         as_json: bool, gateway: str = "litellm") -> int:
     """Compare two recorded runs cell by cell (and tier by tier). A run is named by its run id, a unique prefix,
     `latest` or `latest~N`."""
     from ccmatrix.publish.regressions import compare
 
     out = sys.stdout
-    recorded = History.from_settings(_settings(history_dir, out_dir))
+    recorded = _history(history_dir, out_dir, gateway, "diff")
+    if recorded is None:
+        return 2
     try:
         a = recorded.resolve(run_a)
         b = recorded.resolve(run_b)

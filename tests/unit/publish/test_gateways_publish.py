@@ -117,3 +117,23 @@ def test_rewriting_the_page_after_a_bisect_keeps_every_gateways_tab(tmp_path):
     embedded = page.read_text().split('<script type="application/json" id="gateways-data">', 1)[1].split("</script>")[0]
     assert [g["file"] for g in json.loads(embedded)] == [
         "compatibility-matrix.json", "compatibility-matrix-portkey.json", "compatibility-matrix-claude-code-router.json"]
+
+
+def test_history_and_diff_read_the_history_of_the_gateway_asked_for(tmp_path):
+    from click.testing import CliRunner
+
+    from ccmatrix.cli import cli
+    from ccmatrix.publish.samples import cell
+
+    s = settings(tmp_path)
+    publish_gateways(gateways_run(run_id="run-1"), s)
+    second = gateways_run(run_id="run-2")
+    second[1].features[0].providers["anthropic"] = cell("fail", error="portkey broke")
+    publish_gateways(second, s)
+    where = ["--out-dir", str(tmp_path / "out"), "--history-dir", str(tmp_path / "history")]
+    listed = CliRunner().invoke(cli, ["history", "--json", "--gateway", "portkey", *where])
+    assert listed.exit_code == 0 and [r["litellm_version"] for r in json.loads(listed.output)] == ["1.15.2"] * 2
+    assert CliRunner().invoke(cli, ["diff", "latest~1", "latest", "--gateway", "portkey", *where]).exit_code == 1
+    assert CliRunner().invoke(cli, ["diff", "latest~1", "latest", *where]).exit_code == 0  # LiteLLM's: unchanged
+    refused = CliRunner().invoke(cli, ["history", "--gateway", "kong", *where])
+    assert refused.exit_code == 2 and "unknown gateway 'kong'" in refused.output
