@@ -130,8 +130,8 @@ def run(manifest_path, timeout, fail_on_regression, concurrency, workers=1, bise
         return 130
     finally:
         stack.stop()
-    print(json.dumps({k: summary.get(k) for k in ("run_id", "published", "counts", "regression", "targets", "reason")
-                      if k in summary}, indent=2))
+    print(json.dumps({k: summary.get(k) for k in ("run_id", "published", "counts", "gateways", "regression", "targets",
+                                                  "reason") if k in summary}, indent=2))
     if summary.get("published"):
         print(f"matrix: {settings.out_dir / 'compatibility-matrix.json'}", file=sys.stderr)
         if len(plan.gateways) > 1:  # one matrix per gateway, listed by the index
