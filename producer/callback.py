@@ -71,6 +71,8 @@ def finish(results: list[Any], run: dict[str, Any]) -> dict[str, Any]:
                    claude_code_version=first.claude_code_version, regression=report.regression_status,
                    gateways={m.gateway.name: {"version": m.gateway.version, "counts": m.report["counts"]}
                              for m in matrices})
+    if not report.published:  # a publisher failed (e.g. a full disk): say why in one line, as every other refusal
+        summary["reason"] = "not published: " + "; ".join(" ".join(p.split()) for p in report.problems)[:2000]
     return summary
 
 
