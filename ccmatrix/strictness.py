@@ -10,6 +10,7 @@ is ccmatrix/strictness.yaml.
 from __future__ import annotations
 
 from collections import Counter
+from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 from typing import Any, Iterable
@@ -20,14 +21,20 @@ PACKAGES = tuple(p["name"] for p in yaml.safe_load((Path(__file__).with_name("st
 
 
 def installed_versions(packages: Iterable[str] = PACKAGES) -> dict[str, str]:
-    """{package: version} in this environment (the worker's, where its emulator runs); "missing" when absent."""
-    found = {}
+    """{package: version} in this environment (the worker's, where its emulator runs); "missing" when absent.
+    Read once per process (~20 ms of metadata parsing), as every job of a worker asks."""
+    return dict(_versions(tuple(packages)))
+
+
+@lru_cache(maxsize=4)
+def _versions(packages: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    found = []
     for name in packages:
         try:
-            found[name] = metadata.version(name)
+            found.append((name, metadata.version(name)))
         except metadata.PackageNotFoundError:
-            found[name] = "missing"
-    return found
+            found.append((name, "missing"))
+    return tuple(found)
 
 
 def run_strictness(cells: Iterable[Any]) -> tuple[dict[str, str] | None, list[str]]:
