@@ -22,7 +22,7 @@ from pathlib import Path
 
 import httpx
 
-from drills.stack import PROJECT_ROOT, Redis, WorkerStack, plan, quiet_env, wait_until
+from drills.stack import CACHE_DIR, PROJECT_ROOT, Redis, WorkerStack, plan, quiet_env, wait_until
 from drills.verdict import Verdict
 
 CELL_ARGS = ["--features", "basic_messaging_streaming", "--providers", "anthropic", "--tiers", "haiku"]
@@ -209,7 +209,9 @@ def run(work: Path) -> Verdict:
     work.mkdir(parents=True)
     SCRATCH = work / "scratch"
     results = _commands(work) + _stream_json() + _emulator_bodies(work) + _upstream(work)
-    (work.parent / "malformed-inputs.txt").write_text(
+    report = CACHE_DIR / "drills" / "malformed-inputs.txt"  # every input and what became of it, kept after the run
+    report.parent.mkdir(parents=True, exist_ok=True)
+    report.write_text(
         "\n".join(f"{'ok' if ok else 'BAD'} | {name} | {detail}" for name, ok, detail in results) + "\n")
     bad = [f"{name} ({detail})" for name, ok, detail in results if not ok]
     return Verdict.check(bad, f"{len(results) - len(bad)}/{len(results)} malformed inputs handled "

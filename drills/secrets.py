@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from drills.stack import Redis, WorkerStack, plan, private_cache, quiet_env
+from drills.stack import Redis, WorkerStack, descendants, plan, private_cache, quiet_env
 from drills.verdict import Verdict
 
 CREDENTIALS = {
@@ -25,6 +25,20 @@ PROVIDERS = ["anthropic", "bedrock_converse", "azure"]
 
 def _files(*roots: Path) -> list[Path]:
     return [p for root in roots if root.exists() for p in root.rglob("*") if p.is_file() and not p.is_symlink()]
+
+
+def _gateway_env(stack: WorkerStack) -> set[str]:
+    """The credential variables the running gateway processes hold with their values (else the scan proves
+    nothing: credentials that never reached the gateway are trivially absent from everything)."""
+    found = set()
+    for pid, command in descendants(stack.process.pid).items():
+        if "litellm" in command and "--config" in command:
+            try:
+                environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            found |= {name for name, value in CREDENTIALS.items() if f"{name}={value}".encode() in environ}
+    return found
 
 
 def run(work: Path) -> Verdict:
@@ -41,6 +55,7 @@ def run(work: Path) -> Verdict:
         planned = plan(features=["basic_messaging_non_streaming"], providers=PROVIDERS, tiers=["haiku"])
         summary = wait(planned, stack.app, submit(planned, stack.app), timeout=240, poll_s=0.5)
         broker = redis.values()
+        handed = _gateway_env(stack)
     finally:
         stack.stop()
         redis.stop()
@@ -57,9 +72,11 @@ def run(work: Path) -> Verdict:
     problems = [f"found in {hit}" for hit in hits]
     if not summary.get("published"):
         problems.append(f"not published: {summary.get('reason')}")
+    if handed != set(CREDENTIALS):
+        problems.append(f"the gateway process holds only {sorted(handed)}: the credentials never reached it")
     if named != set(CREDENTIALS):
         problems.append(f"the gateway configs ({len(configs)}) name only {sorted(named)}")
     return Verdict.check(problems, f"{len(CREDENTIALS)} fake credentials, {len(files)} files "
                                    f"({scanned / 1e6:.1f} MB) + broker ({len(broker) / 1e3:.0f} kB) scanned: "
                                    f"{len(hits)} found; gateway configs name {len(named)}/{len(CREDENTIALS)} "
-                                   f"by os.environ/")
+                                   f"by os.environ/, its process holds {len(handed)}/{len(CREDENTIALS)}")
