@@ -102,3 +102,12 @@ def test_one_gateway_shows_no_tabs(open_page):
     assert page.locator("[data-testid=gateway-tabs]").count() == 0
     assert page.locator("h1").inner_text() == "Claude Code × LiteLLM compatibility matrix"
     assert page.js_errors == []
+
+
+def test_a_run_of_one_other_gateway_names_it(open_page):
+    portkey = _documents()[1]
+    page, _ = open_page(render_page(portkey))
+    page.wait_for_selector("[data-testid=matrix]")
+    assert page.locator("h1").inner_text() == "Claude Code × Portkey compatibility matrix"
+    assert page.locator("[data-testid=gateway-version]").inner_text() == "1.15.2"
+    assert page.locator("[data-testid=litellm-version]").count() == 0 and page.js_errors == []
