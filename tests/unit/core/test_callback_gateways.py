@@ -157,3 +157,13 @@ def test_a_litellm_only_run_keeps_the_litellm_only_outputs(out_dir):
         "compatibility-matrix.index.json", "compatibility-matrix.json", "compatibility-matrix.schema.json",
         "index.html", "regression-report.md"]
     assert '<script type="application/json" id="gateways-data">[]</script>' in (out_dir / "index.html").read_text()
+
+
+def test_a_run_without_litellm_leaves_litellms_matrix_alone(out_dir, plugins):
+    plan = plan_run(RunOptions(features=["tool_use"], providers=PROVIDERS, tiers=["haiku"], gateways=["portkey@1.15.2"]))
+    summary = callback.finish(_results(plan), plan.model_dump(mode="json", exclude={"jobs"}))
+    assert summary["published"] is True, summary.get("reason")
+    assert not (out_dir / "compatibility-matrix.json").exists()
+    index = _read(out_dir / "compatibility-matrix.index.json")
+    assert [(g["name"], g["file"]) for g in index["gateways"]] == [("portkey", "compatibility-matrix-portkey.json")]
+    assert _read(out_dir / "compatibility-matrix-portkey.json")["gateway"]["version"] == "1.15.2"
