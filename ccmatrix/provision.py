@@ -96,28 +96,46 @@ def npm_installed_version(target: Path, package: str) -> str | None:
         return None
 
 
+def _pinned(pin: str) -> tuple[str, str]:
+    name, _, version = pin.rpartition("@")
+    return name, version
+
+
 def ensure_npm(target: Path, package: str, version: str, pins: tuple[str, ...] = ()) -> Path:
-    """`package@version` (and the exact `pins` beside it, e.g. a dependency its own release needs pinned) installed
-    from npm into `target` (.cache/<gateway>/<version>/), the way ensure_claude installs Claude Code: staged, checked,
-    renamed into place, a marker once complete; idempotent and file-locked (a second call does nothing)."""
+    """`package@version` installed from npm into `target` (.cache/<gateway>/<version>/), the way ensure_claude installs
+    Claude Code: staged, checked, renamed into place, a marker once complete; idempotent and file-locked (a second
+    call does nothing). `pins` ("name@version") are forced on the whole tree with npm `overrides` (a nested copy of
+    the package inside the gateway's own node_modules included) and checked everywhere after the install."""
+    import json
+
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     marker = target / ".ccmatrix-ok"
-    wanted = [f"{package}@{version}", *pins]
+    wanted = [f"{package}@{version}"]
+    overrides = dict(_pinned(pin) for pin in pins)
+    stamp = " ".join([*wanted, *(f"overrides:{pin}" for pin in pins)])
     with FileLock(str(target) + ".lock", timeout=1800):
-        if marker.exists() and marker.read_text() == " ".join(wanted):
+        if marker.exists() and marker.read_text() == stamp:
             return target
         staging = target.parent / f".{target.name}.staging"
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir(parents=True)
+        (staging / "package.json").write_text(json.dumps({"private": True, "overrides": overrides}, indent=1))
         _run(["npm", "install", "--prefix", str(staging), "--no-audit", "--no-fund", "--no-save",
-              "--loglevel=error", *wanted], f"npm install {' '.join(wanted)}")
+              "--loglevel=error", *wanted], f"npm install {' '.join(wanted)} (overrides {overrides or 'none'})")
         got = npm_installed_version(staging, package)
         if got != version:
             raise ProvisionError(f"asked npm for {package} {version}, got {got}")
+        for name, pinned in overrides.items():
+            found = {json.loads(p.read_text()).get("version")
+                     for p in staging.glob(f"node_modules/**/node_modules/{name}/package.json")}
+            found |= {npm_installed_version(staging, name)} - {None}
+            if found != {pinned}:
+                raise ProvisionError(f"npm installed {name} {sorted(found)} for {package} {version}, not only the "
+                                     f"pinned {pinned}")
         shutil.rmtree(target, ignore_errors=True)
         staging.rename(target)
-        marker.write_text(" ".join(wanted))
+        marker.write_text(stamp)
     return target
 
 

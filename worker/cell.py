@@ -21,6 +21,7 @@ from ccmatrix.manifest import parse_manifest
 from ccmatrix.outcomes import TierResult
 from ccmatrix.provision import ProvisionError, claude_version_of, ensure_claude, ensure_litellm, litellm_installed_version
 from ccmatrix.settings import Settings, get_settings
+from gateways import registry as gateways
 from ccmatrix.strictness import installed_versions
 from worker.checks import load_check
 from worker.judge import cell_fidelity
@@ -86,10 +87,13 @@ def upstream_of(job: CellJob, settings: Settings) -> str | None:
 
 def gateway_profile_of(job: CellJob, settings: Settings) -> dict | None:
     """The gateway profile the job's proxy runs with, as the matrix records it ({name, settings}); None when the
-    name is unknown here (the cell's tiers then say so)."""
+    name (or the gateway) is unknown here (the cell's tiers then say so)."""
     try:
-        return load_profiles().get(job.gateway_profile or settings.gateway_profile).record()
-    except GatewayProfileError:
+        if job.gateway == "litellm":
+            return load_profiles().get(job.gateway_profile or settings.gateway_profile).record()
+        gateway = gateways.get(job.gateway)
+        return gateway.profiles().get(job.gateway_profile or gateway.default_profile).record()
+    except (GatewayProfileError, ValueError):
         return None
 
 
@@ -100,8 +104,14 @@ def _run_cell(job: CellJob, settings: Settings, tiers: dict[str, TierResult]) ->
     feature = manifest.feature(job.feature)
     provider = manifest.provider(job.provider)
     real = provider.route in settings.real_providers()
-    profile = job.gateway_profile or settings.gateway_profile
-    versions = {"litellm_version": None, "claude_code_version": None, "upstream": "real" if real else "emulator",
+    try:
+        gateway = gateways.get(job.gateway)
+    except ValueError as error:  # an unknown gateway: every tier is an error naming the known ones
+        return CellOutcome.from_tiers(job.feature, job.provider, {t: TierResult.errored(str(error)) for t in job.tiers},
+                                      gateway=job.gateway)
+    profile = job.gateway_profile or (settings.gateway_profile if job.gateway == "litellm" else gateway.default_profile)
+    versions = {"gateway": job.gateway, "litellm_version": None, "claude_code_version": None,
+                "upstream": "real" if real else "emulator",
                 "emulator_strictness": None if real else installed_versions()}
 
     def finish(tiers: dict[str, TierResult]) -> CellOutcome:
@@ -111,6 +121,9 @@ def _run_cell(job: CellJob, settings: Settings, tiers: dict[str, TierResult]) ->
     row_tiers = manifest.feature_tiers(feature)
     if provider.id in feature.not_applicable:
         return finish({t: TierResult.not_applicable(feature.not_applicable[provider.id]) for t in job.tiers})
+    no_route = gateway.no_route_reason(provider.route)  # a column the gateway under test cannot reach
+    if no_route:
+        return finish({t: TierResult.not_applicable(no_route) for t in job.tiers})
     runnable = []
     for tier in job.tiers:
         if tier not in row_tiers:
@@ -128,20 +141,28 @@ def _run_cell(job: CellJob, settings: Settings, tiers: dict[str, TierResult]) ->
         for tier in runnable:
             tiers[tier] = TierResult.not_tested("this check needs the emulator's upstream capture")
         return finish(tiers)
+    if real and gateway.real_columns_reason():
+        for tier in runnable:
+            tiers[tier] = TierResult.not_tested(f"{gateway.name}: {gateway.real_columns_reason()}")
+        return finish(tiers)
 
     try:
         claude = ensure_claude(settings.cache_dir, job.claude_code_version)
         versions["claude_code_version"] = _claude_version(str(claude))
-        venv = ensure_litellm(settings.cache_dir, job.litellm_version)
-        versions["litellm_version"] = litellm_installed_version(venv)
+        if job.gateway == "litellm":
+            venv = ensure_litellm(settings.cache_dir, job.litellm_version)
+            versions["litellm_version"] = litellm_installed_version(venv)
+        else:  # another gateway plug-in: its own release, provisioned under .cache/<gateway>/<version>/
+            versions["gateway_version"] = gateway.installed_version(
+                gateway.provision(settings.cache_dir, job.gateway_release))
         env = environment_for(settings, real)
-        proxy = env.proxy(manifest, job.litellm_version, job.proxy_params, profile=profile)
+        proxy = env.proxy(manifest, job.gateway_release, job.proxy_params, profile=profile, gateway=job.gateway)
     except (ProvisionError, ProxyBootError, SandboxError, EnvironmentError_, GatewayProfileError) as error:
         reason = f"{type(error).__name__}: {error}"[:1500]
         return finish({**tiers, **{t: TierResult.errored(reason) for t in runnable}})
 
     setup = CellSetup(job=job, settings=settings, manifest=manifest, feature=feature, provider=provider, check=check,
-                      env=env, proxy=proxy, claude=claude, real=real, gateway_profile=profile,
+                      env=env, proxy=proxy, claude=claude, real=real, gateway_profile=profile, gateway=gateway,
                       limiter=limiter_from_settings(settings, emulated=not real))
     for tier in runnable:
         tiers[tier] = retry_transient(lambda attempt, tier=tier: run_tier(setup, tier, attempt),

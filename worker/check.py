@@ -35,6 +35,17 @@ class ModelCallLoop(Exception):
         self.outcome = outcome
 
 
+def custom_headers(client_env: dict[str, str] | None) -> dict[str, str]:
+    """The headers the CLI adds to every request from ANTHROPIC_CUSTOM_HEADERS ("Name: value" lines), which a gateway
+    plug-in may use to route (gateways/portkey: x-portkey-config); direct requests carry them too."""
+    headers = {}
+    for line in ((client_env or {}).get("ANTHROPIC_CUSTOM_HEADERS") or "").splitlines():
+        name, sep, value = line.partition(":")
+        if sep and name.strip():
+            headers[name.strip()] = value.strip()
+    return headers
+
+
 @dataclass
 class CheckContext:
     feature: Feature
@@ -146,6 +157,7 @@ class CheckContext:
         if self.direct_prefix:
             client.base_url = str(client.base_url).rstrip("/") + self.direct_prefix + "/"
         client.headers.update({"x-api-key": self.proxy_key, "anthropic-version": "2023-06-01"})
+        client.headers.update(custom_headers(self.client_env))  # what the CLI sends too (a gateway's routing headers)
         return client
 
     # --- evidence --------------------------------------------------------------------------------

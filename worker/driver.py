@@ -33,7 +33,8 @@ ALLOWED_EXTRA_ENV = {
 }
 
 # The client mode (where the gateway is, how the CLI talks to it): exactly the variables the provider packages
-# declare (providers/<id>/client.py ENV_VARS; the Anthropic API mode by default), and the only ones that may carry
+# declare (providers/<id>/client.py ENV_VARS; the Anthropic API mode by default) or a gateway plug-in declares
+# (gateways/<name>: Gateway.client_env_vars, e.g. ANTHROPIC_CUSTOM_HEADERS for Portkey), and the only ones that may carry
 # a key are these two — holding the gateway's own key, nothing else. A declared variable named like a credential
 # (AWS_SECRET_ACCESS_KEY, GOOGLE_APPLICATION_CREDENTIALS, ...) stops the worker at import.
 GATEWAY_KEY_ENV = frozenset({"ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN"})
@@ -43,7 +44,10 @@ CREDENTIAL_NAME = re.compile(r"KEY|SECRET|TOKEN|PASSWORD|CREDENTIAL|PROFILE", re
 def _client_env_vars() -> frozenset[str]:
     from providers import registry
 
-    declared = frozenset().union(*(p.client_env_vars for p in registry.all()))
+    from gateways import registry as gateways
+
+    declared = frozenset().union(*(p.client_env_vars for p in registry.all()),
+                                 *(g.client_env_vars for g in gateways.all()))  # a gateway plug-in's client mode
     credentials = sorted(v for v in declared if CREDENTIAL_NAME.search(v) and v not in GATEWAY_KEY_ENV)
     if credentials:
         raise RuntimeError(f"a provider package declares credential variables for the CLI: {credentials}")

@@ -25,6 +25,7 @@ import httpx
 from ccmatrix.manifest import Manifest
 from ccmatrix.processes import ProcessExited, stop_group, wait_until
 from ccmatrix.settings import Settings
+from gateways import registry as gateways
 from providers import registry
 from providers.base import DirectEmulatorURL, host_map
 from worker.proxy import ProxyPool, RunningProxy
@@ -140,11 +141,20 @@ class JobEnvironment:
 
     # --- per job ---------------------------------------------------------------------------------
     def proxy(self, manifest: Manifest, litellm_version: str, extra_params: dict | None = None,
-              profile: str | None = None) -> RunningProxy:
+              profile: str | None = None, gateway: str = "litellm") -> RunningProxy:
+        """The running gateway for this job: `litellm_version` is the release of `gateway` (a gateways/ plug-in)."""
         self.ensure_started()
         emulator_url = self.sandbox.url("emulator")
         if not self.sandbox.production_routing:
             emulator_url = DirectEmulatorURL(emulator_url)
+        if gateway != "litellm":  # a plug-in's own config (gateways/<name>/); extra_params are LiteLLM params
+            plugin = gateways.get(gateway)
+            config = plugin.build_config(manifest, self.settings, emulator_url, self.root / "emulator",
+                                         real=self.real, profile=profile)
+            path, digest = plugin.write_config(config, self.root / "proxy")
+            running = self.pool.get(litellm_version, path, digest, self.sandbox, gateway=gateway)
+            running.config = config
+            return running
         config = build_config(manifest, self.settings, emulator_url, self.root / "emulator",
                               real=self.real, profile=profile)
         for entry in config["model_list"]:

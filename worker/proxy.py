@@ -10,6 +10,8 @@ import httpx
 
 from ccmatrix.local_source import slug
 from ccmatrix.processes import ProcessExited, wait_until
+from gateways import registry as gateways
+from gateways.base import GatewayUnsupported
 from worker.runtimes import ProxyBootError, ProxySpec, get_runtime
 
 
@@ -20,6 +22,8 @@ class RunningProxy:
     master_key: str
     url: str  # as seen from inside the sandbox (what the CLI uses)
     boot_s: float
+    gateway: str = "litellm"  # the gateway plug-in under test (gateways/)
+    config: dict | None = None  # its generated config (a plug-in may point the CLI with it: Gateway.client_env)
 
 
 def crash_report(proxy: RunningProxy) -> str | None:
@@ -34,14 +38,15 @@ def crash_report(proxy: RunningProxy) -> str | None:
 class ProxyPool:
     def __init__(self, runtime_name: str, boot_timeout_s: float):
         self.runtime = get_runtime(runtime_name)
+        self.runtime_name = runtime_name
         self.boot_timeout_s = boot_timeout_s
         self.current: RunningProxy | None = None
 
     def get(self, litellm_version: str, config_path, config_digest: str, sandbox,
-            env: dict[str, str] | None = None) -> RunningProxy:
+            env: dict[str, str] | None = None, gateway: str = "litellm") -> RunningProxy:
         """The running gateway for this release and config (booted now if needed); `env`: the real credentials its
         config names by `os.environ/<NAME>`."""
-        key = (litellm_version, config_digest)
+        key = (litellm_version, config_digest) if gateway == "litellm" else (gateway, litellm_version, config_digest)
         if self.current and self.current.key == key and self.current.handle.alive():
             return self.current
         self.stop()
@@ -51,15 +56,23 @@ class ProxyPool:
                          log_path=config_path.parent / f"proxy-{slug(litellm_version)}-{config_digest}.log",
                          env=dict(env or {}))
         started = time.monotonic()
-        handle = self.runtime.start(spec, sandbox)
-        self._wait_ready(handle, sandbox)
-        self.current = RunningProxy(key, handle, master_key, sandbox.url("proxy"), time.monotonic() - started)
+        plugin = gateways.get(gateway)
+        try:  # LiteLLM keeps this pool's runtime; another gateway boots with its own (or refuses this runtime)
+            runtime = self.runtime if gateway == "litellm" else plugin.runtime(self.runtime_name)
+        except GatewayUnsupported as error:
+            raise ProxyBootError(str(error)) from None
+        handle = runtime.start(spec, sandbox)
+        self._wait_ready(handle, sandbox, plugin)
+        self.current = RunningProxy(key, handle, master_key, sandbox.url("proxy"), time.monotonic() - started,
+                                    gateway=gateway)
         return self.current
 
-    def _wait_ready(self, handle, sandbox) -> None:
+    def _wait_ready(self, handle, sandbox, plugin=None) -> None:
         def alive() -> bool:
             if not handle.alive():
                 raise ProcessExited("proxy")
+            if plugin is not None:
+                return plugin.ready(client)  # its readiness path (LiteLLM: /health/liveliness)
             return client.get("/health/liveliness").status_code == 200
 
         try:

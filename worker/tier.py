@@ -43,6 +43,16 @@ class CellSetup:
     real: bool
     limiter: Any  # worker.rate_limit.RateLimiter
     gateway_profile: str | None = None  # the gateway profile the proxy runs with (named in each tier's evidence)
+    gateway: Any = None  # the gateway plug-in under test (gateways.base.Gateway); None: LiteLLM's defaults below
+
+
+def _client_env(setup: CellSetup, url: str) -> dict[str, str]:
+    """How the CLI is pointed at the gateway for this column (the plug-in's say; the provider's client mode for
+    LiteLLM)."""
+    if setup.gateway is not None:
+        return setup.gateway.client_env(setup.provider.route, getattr(setup.proxy, "config", None) or {}, url,
+                                        setup.proxy.master_key)
+    return registry.get(setup.provider.route).client_env(url, setup.proxy.master_key)
 
 
 def run_tier(setup: CellSetup, tier: str, attempt: int = 1) -> TierResult:
@@ -57,7 +67,8 @@ def run_tier(setup: CellSetup, tier: str, attempt: int = 1) -> TierResult:
         env.begin_job(job_id, faults, job.scenario)
         ctx = CheckContext(
             feature=setup.feature, provider=provider, tier=tier,
-            model=setup.manifest.proxy_alias(tier, provider.id),
+            model=(setup.gateway.cli_model(setup.manifest, tier, provider.id) if setup.gateway is not None
+                   else setup.manifest.proxy_alias(tier, provider.id)),
             job_id=job_id, settings=settings, emulated=not setup.real, claude_binary=setup.claude,
             proxy_url=env.client_url(proxy.url, job_id), proxy_key=proxy.master_key, sandbox=env.sandbox,
             upstream_reader=lambda j=job_id: env.captures(j), set_faults=env.set_faults,
@@ -65,7 +76,7 @@ def run_tier(setup: CellSetup, tier: str, attempt: int = 1) -> TierResult:
             direct_prefix=f"/_job/{job_id}" if env.fidelity else "",
             client_reader=lambda j=job_id: env.client_captures(j), decisive=tuple(check.decisive),
             secrets=(proxy.master_key, *registry.secret_values(settings)),  # masked in evidence
-            client_env=registry.get(provider.route).client_env(env.client_url(proxy.url, job_id), proxy.master_key),
+            client_env=_client_env(setup, env.client_url(proxy.url, job_id)),
             max_model_calls=getattr(check, "max_model_calls", DEFAULT_MAX_MODEL_CALLS),
         )
         try:

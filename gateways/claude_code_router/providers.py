@@ -30,7 +30,10 @@ def provider_entry(route: str, models: list[str], secrets_dir: Path) -> tuple[di
 
         account = credentials.service_account(secrets_dir)
         return ({"name": NAMES[route], "api_base_url": f"https://{credentials.LOCATION}-aiplatform.googleapis.com/",
-                 "api_key": "", "models": models, "transformer": {"use": ["vertex-claude"]}},
+                 # not sent (vertex-claude authenticates with the service account), but required: 2.0.0 skips a
+                 # provider whose api_key is empty (initializeFromProvidersArray: `if(!t.name||!t.api_base_url||
+                 # !t.api_key)return`), and the route then answers 404 "Provider 'vertex' not found"
+                 "api_key": "service-account", "models": models, "transformer": {"use": ["vertex-claude"]}},
                 {"GOOGLE_APPLICATION_CREDENTIALS": str(account), "GOOGLE_CLOUD_PROJECT": credentials.PROJECT,
                  "GOOGLE_CLOUD_LOCATION": credentials.LOCATION})
     raise ValueError(f"claude-code-router has no route for {route!r}")
