@@ -81,7 +81,7 @@ class BedrockConverseDialect(bc.BedrockDialect):
                 raise invalid("input.invokeModel.body: the body is not a valid base64-encoded JSON document")
             if not isinstance(body, dict):
                 raise invalid("input.invokeModel.body: must be a JSON object")
-            req = decode_invoke_body(body, model, [])
+            req = decode_invoke_body(body, model)
         elif "converse" in inp:
             req = decode(self.provider, dict(inp["converse"]), model, "count_tokens")
             rules.check_request(self.provider, model, req)

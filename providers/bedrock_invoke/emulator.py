@@ -22,9 +22,18 @@ from . import PROVIDER
 ANTHROPIC_VERSION = "bedrock-2023-05-31"
 
 
-def decode_invoke_body(body: dict, model: str, header_betas: list[str], *, count: bool = False):
+def decode_invoke_body(body: dict, model: str, *, count: bool = False):
     """An InvokeModel body as Bedrock judges it (also inside a CountTokens `invokeModel` input), as the universal
-    request; `model` is the Claude API name the URL's model id stands for."""
+    request; `model` is the Claude API name the URL's model id stands for.
+
+    Betas come from the body's `anthropic_beta` only; an `anthropic-beta` HTTP header is not part of the request and
+    is neither honoured nor refused. Sources: botocore's service model (bedrock-runtime InvokeModel and
+    InvokeModelWithResponseStream bind only Content-Type, Accept and X-Amzn-Bedrock-* headers; AWS ignores headers
+    outside an operation's model); Bedrock's Claude Messages parameters document betas as the body's
+    `anthropic_beta`; Claude Code's own Bedrock mode moves the betas it needs Bedrock to honour (interleaved thinking,
+    context-1m, tool-search-tool) into the body and leaves the rest in the header (the binary's body-beta set) — it
+    sends `anthropic-beta: claude-code-20250219` on every native Bedrock request (measured here with 2.1.197), which a
+    header-reading Bedrock would refuse as it refuses that value in the body."""
     if "anthropic_version" not in body:
         raise invalid("Malformed input request: #: required key [anthropic_version] not found, please reformat your input and try again.")
     if body.get("anthropic_version") != ANTHROPIC_VERSION:
@@ -36,7 +45,7 @@ def decode_invoke_body(body: dict, model: str, header_betas: list[str], *, count
     betas = body.get("anthropic_beta", [])
     if not isinstance(betas, list) or not all(isinstance(b, str) for b in betas):
         raise invalid("anthropic_beta: Input should be a valid list of strings")
-    merged = list(dict.fromkeys(list(betas) + header_betas))
+    merged = list(dict.fromkeys(betas))
     rest = {k: v for k, v in body.items() if k not in ("anthropic_version", "anthropic_beta")}
     rest["model"] = model
     return messages_api.decode(PROVIDER.id, rest, model=model, betas=merged, count=count)
@@ -55,7 +64,7 @@ class BedrockInvokeDialect(bc.BedrockDialect):
             return self.mantle_count_tokens(call)
         model_id, model = bc.model_from_path(call)
         body = call.json_body()
-        req = decode_invoke_body(body, model, split_betas(call.headers.get("anthropic-beta")))
+        req = decode_invoke_body(body, model)
         reply = call.state.model.respond(req, call.applied, provider=self.provider, model=model)
         if call.operation == "invoke":
             u = reply.usage

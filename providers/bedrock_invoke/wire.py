@@ -9,7 +9,7 @@ from typing import Any
 
 from providers._bedrock import wire as bedrock
 from providers._wire import messages
-from providers._wire.capture import header, split_betas, split_path
+from providers._wire.capture import header, split_path
 from providers._wire.universal import Envelope, UniversalRequest
 
 from . import PROVIDER
@@ -43,7 +43,8 @@ def _decode(capture: dict[str, Any], body: dict[str, Any], model: str | None, op
     leftover = {"model": body["model"]} if "model" in body and model else {}
     if "stream" in body:
         leftover["stream"] = body["stream"]
-    u = messages.decode_body({k: v for k, v in body.items() if k not in ("model", "stream")}, env,
-                             split_betas(header(headers, "anthropic-beta")))
+    # betas: the body's anthropic_beta only — Bedrock does not read an anthropic-beta header (emulator.py,
+    # decode_invoke_body)
+    u = messages.decode_body({k: v for k, v in body.items() if k not in ("model", "stream")}, env, [])
     u.unmapped.update(leftover)
     return u

@@ -181,3 +181,14 @@ def test_fault_malformed_event_stream_frame(emu):
     r = aws_post(emu, f"/model/{MID}/invoke-with-response-stream", INVOKE_BODY)
     with pytest.raises(ChecksumMismatch):
         decode_frames(r.content)
+
+
+def test_invoke_reads_betas_from_the_body_only(emu, job):
+    # Claude Code's own Bedrock mode sends `anthropic-beta: claude-code-20250219` on every request (measured) and
+    # Bedrock answers it: the header is not part of InvokeModel (botocore's model); the body's anthropic_beta is.
+    header = {"anthropic-beta": "claude-code-20250219,prompt-caching-scope-2026-01-05"}
+    ok = aws_post(emu, f"/model/{MID}/invoke", INVOKE_BODY, extra=header)
+    assert ok.status_code == 200, ok.text
+    assert ok.json()["content"][0]["text"] == "bedrock"
+    refused = aws_post(emu, f"/model/{MID}/invoke", dict(INVOKE_BODY, anthropic_beta=["claude-code-20250219"]))
+    assert "invalid beta flag" in _refused(refused)
