@@ -106,4 +106,6 @@ def run_tier(setup: CellSetup, tier: str, attempt: int = 1) -> TierResult:
         env.end_job(job_id)
     if outcome.duration_ms is None:
         outcome.duration_ms = int((time.monotonic() - tier_started) * 1000)
+    if outcome.evidence is not None:  # the whole tier (every CLI run, direct call and capture read): bench/latency.py
+        outcome.evidence.extra["tier_ms"] = int((time.monotonic() - tier_started) * 1000)
     return outcome
