@@ -306,12 +306,15 @@ def gateway_config(provider_id, litellm_version, gateway_profile, manifest_path)
 @click.option("--data-dir", type=click.Path(path_type=Path), default=None,
               help="Where the emulator keeps its captures. Default: .cache/emulator.")
 def emulator(host: str, port: int, data_dir: Path | None) -> int:
-    """Serve the emulated providers, each on its own routes, on one port."""
+    """Serve the emulated providers, each on its own routes, on one port (with CCMATRIX_EMULATOR_LATENCY's latency:
+    off, realistic or a spec, emulator/latency.py)."""
+    from ccmatrix.settings import get_settings
     from emulator.server import serve
 
+    latency = get_settings().emulator_latency
     data_dir = data_dir or Path(".cache") / "emulator"
     data_dir.mkdir(parents=True, exist_ok=True)
-    serve(host, port, data_dir)
+    serve(host, port, data_dir, latency=latency)
     return 0
 
 
