@@ -123,7 +123,7 @@ def test_converse_unknown_top_level_field(emu, job):
     ({"messages": [{"role": "user", "content": [{"text": "x", "image": {"format": "png", "source": {"bytes": "AA=="}}}]}]}, ""),
     ({"messages": [{"role": "user", "content": [{"toolResult": {"toolUseId": "t1", "content": [{"text": "x"}]}}]}]}, "toolConfig"),
     ({"messages": [{"role": "user", "content": [{"text": "x"}]}], "inferenceConfig": {"maxTokens": "ten"}}, "maxTokens"),
-    ({"messages": [{"role": "user", "content": [{"text": "x"}]}], "additionalModelRequestFields": {"anthropic_beta": ["claude-code-20250219"]}}, "invalid beta flag"),
+    ({"messages": [{"role": "user", "content": [{"text": "x"}]}], "additionalModelRequestFields": {"anthropic_beta": ["prompt-caching-scope-2026-01-05"]}}, "invalid beta flag"),
     ({"messages": [{"role": "user", "content": [{"text": "x"}]}], "additionalModelRequestFields": {"frobnicate": True}}, "frobnicate"),
     ({"messages": [{"role": "user", "content": [{"document": {"format": "pdf", "name": "bad_name.pdf", "source": {"bytes": "JVBERg=="}}}]}]}, "file name"),
 ])
@@ -186,9 +186,9 @@ def test_fault_malformed_event_stream_frame(emu):
 def test_invoke_reads_betas_from_the_body_only(emu, job):
     # Claude Code's own Bedrock mode sends `anthropic-beta: claude-code-20250219` on every request (measured) and
     # Bedrock answers it: the header is not part of InvokeModel (botocore's model); the body's anthropic_beta is.
-    header = {"anthropic-beta": "claude-code-20250219,prompt-caching-scope-2026-01-05"}
+    header = {"anthropic-beta": "prompt-caching-scope-2026-01-05,oauth-2025-04-20"}
     ok = aws_post(emu, f"/model/{MID}/invoke", INVOKE_BODY, extra=header)
     assert ok.status_code == 200, ok.text
     assert ok.json()["content"][0]["text"] == "bedrock"
-    refused = aws_post(emu, f"/model/{MID}/invoke", dict(INVOKE_BODY, anthropic_beta=["claude-code-20250219"]))
+    refused = aws_post(emu, f"/model/{MID}/invoke", dict(INVOKE_BODY, anthropic_beta=["prompt-caching-scope-2026-01-05"]))
     assert "invalid beta flag" in _refused(refused)

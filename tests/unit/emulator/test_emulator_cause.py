@@ -319,10 +319,11 @@ def test_betas_unknown_everywhere_are_gaps_known_but_refused_here_are_refusals(e
     r = emu.http.post("/v1/messages", headers=h, json=BODY)
     assert r.status_code == 400 and "made-up-2099-01-01" in r.json()["error"]["message"]
     assert_cause(last(emu, j), "emulator_gap", "made-up-2099-01-01", "no provider profile")
-    # Bedrock refuses claude-code-20250219 (profiles/bedrock_invoke.yaml), which other providers accept
-    r = aws_post(emu, f"/model/{MID}/invoke", dict(INVOKE_BODY, anthropic_beta=["claude-code-20250219"]))
+    # Bedrock refuses files-api-2025-04-14 (providers/bedrock_invoke/profile.yaml: no Files API), which the
+    # first-party API accepts
+    r = aws_post(emu, f"/model/{MID}/invoke", dict(INVOKE_BODY, anthropic_beta=["files-api-2025-04-14"]))
     assert r.status_code == 400 and r.json()["message"] == "invalid beta flag"
-    assert_cause(last(emu, j), "refused", "claude-code-20250219")
+    assert_cause(last(emu, j), "refused", "files-api-2025-04-14")
     r = aws_post(emu, f"/model/{MID}/invoke", dict(INVOKE_BODY, anthropic_beta=["made-up-2099-01-01"]))
     assert r.status_code == 400 and r.json()["message"] == "invalid beta flag"
     assert_cause(last(emu, j), "emulator_gap", "made-up-2099-01-01")
