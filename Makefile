@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 ARGS ?=
 PYTEST_ARGS ?=
 
-.PHONY: run test test-unit lock provision emulator bench clean k8s-manifest images stack stack-down test-containers
+.PHONY: run test test-unit lock provision emulator bench clean k8s-manifest images stack stack-down test-containers test-corpus
 
 # The environment is the lock's (requirements.lock: every package, version and hash, dev tools included), then the
 # project itself without dependencies: two installs judge a request with the same anthropic/botocore/pydantic.
@@ -59,6 +59,11 @@ stack: images
 
 stack-down:
 	sh docker/stack.sh --down
+
+# The known-bug corpus against real LiteLLM releases (tests/corpus): each modelled case at its buggy and fixed release,
+# and one bisect across three real releases. Provisions the releases it needs under .cache/ (minutes each, once).
+test-corpus: $(BIN)/.installed
+	CCMATRIX_CORPUS_TESTS=1 $(BIN)/python -m pytest -q -ra -p no:cacheprovider tests/corpus $(PYTEST_ARGS)
 
 test-containers: $(BIN)/.installed
 	CCMATRIX_CONTAINER_TESTS=1 $(BIN)/python -m pytest -q -ra -p no:cacheprovider tests/containers $(PYTEST_ARGS)
