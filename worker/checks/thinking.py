@@ -44,6 +44,17 @@ def display_asked(ctx: CheckContext) -> str | None:
     return "omitted" if "omitted" in asked else (next(iter(asked)) if asked else None)
 
 
+def model_default_display(ctx: CheckContext) -> str | None:
+    """The display the API applies when the request names none: "omitted" for the models whose thinking comes back
+    signature-only by default (emulator/catalog.yaml `signature_only_thinking`: Opus 4.7+, the 5.x generation —
+    anthropics/claude-code#49268, #77460), else None. A CLI that does not ask (2.1.197) gets signature-only blocks
+    from those models, and an empty block with its signature is then the complete answer, not a gateway fault."""
+    from emulator import catalog
+
+    feat = catalog.features(ctx.provider.route, ctx.api_model) or {}
+    return "omitted" if feat.get("signature_only_thinking") else None
+
+
 def efforts_asked(ctx: CheckContext) -> set[str]:
     """The `output_config.effort` values the CLI sent the gateway on its model calls (from the recorder's capture)."""
     from providers._wire.capture import parse_body
@@ -100,7 +111,7 @@ class Thinking(CliCheck):
             return ctx.failed(run, "no thinking block reached the CLI")
         if not all(b.get("signature") for b in blocks):
             return ctx.failed(run, "a thinking block reached the CLI without its signature")
-        display = display_asked(ctx)
+        display = display_asked(ctx) or model_default_display(ctx)
         if display != "omitted" and not any((b.get("thinking") or "").strip() for b in blocks):
             return ctx.failed(run, "the thinking blocks reached the CLI empty" + (
                 f" although the CLI asked for display {display!r}" if display else ""))

@@ -41,3 +41,11 @@ def test_a_model_without_effort_on_the_platform_may_lose_it():
 
 def test_no_effort_asked_nothing_to_check():
     assert upstream_effort_problem(ctx("anthropic", "claude-opus-4-6", [{"messages": []}], [None])) is None
+
+
+def test_the_models_default_display_applies_when_the_cli_names_none():
+    from worker.checks.thinking import model_default_display
+
+    # Opus 4.7 answers signature-only thinking by default (catalogue); Opus 4.5 answers text
+    assert model_default_display(ctx("bedrock_converse", "claude-opus-4-7", [], [])) == "omitted"
+    assert model_default_display(ctx("bedrock_converse", "claude-opus-4-5", [], [])) is None
