@@ -29,6 +29,18 @@ def finals(metadata: dict) -> list[str]:
     return [v for _, v in sorted(out, reverse=True)]
 
 
+def explain_npm_failure(stderr: str, returncode: int = 1) -> str:
+    """Why `npm install --dry-run` refused, in one line: the resource the registry does not serve when it says so
+    (measured 2026-11-29: claude-code-router 3.1.1 needs `@the-next-ai/ai-gateway@^1.0.21`, which answers 404 here),
+    else npm's first error line that is not a pointer to its log."""
+    lines = [line.removeprefix("npm error").strip() for line in stderr.splitlines() if line.strip()]
+    for line in lines:
+        if "The requested resource" in line:
+            return line[line.index("The requested resource"):][:300]
+    useful = [line for line in lines if line and not line.startswith(("A complete log", "code ", "404 Note"))]
+    return (useful[0] if useful else f"npm exited {returncode}")[:300]
+
+
 def npm_probe(package: str, pins: tuple[str, ...]) -> Probe:
     def probe(version: str) -> str | None:
         with tempfile.TemporaryDirectory(prefix="ccmatrix-npm-probe-") as tmp:
@@ -37,8 +49,7 @@ def npm_probe(package: str, pins: tuple[str, ...]) -> Probe:
                                   capture_output=True, text=True, timeout=600, stdin=subprocess.DEVNULL)
         if done.returncode == 0:
             return None
-        errors = [line for line in done.stderr.splitlines() if line.strip()]
-        return (errors[-1] if errors else f"npm exited {done.returncode}")[:300]
+        return explain_npm_failure(done.stderr, done.returncode)
     return probe
 
 

@@ -136,3 +136,15 @@ def test_nothing_installable_or_no_memory_is_one_line(tmp_path):
     assert "\n" not in str(error.value) and "1.0.0: broken" in str(error.value)
     with pytest.raises(ResolveError, match="--offline: no earlier resolution of portkey"):
         _npm.resolve("portkey", "@portkey-ai/gateway", "latest", cache_dir=tmp_path, offline=True)
+
+
+def test_why_a_release_does_not_install_names_what_the_registry_lacks():
+    stderr = ("npm error code E404\nnpm error 404 Not Found - GET https://registry.npmjs.org/@the-next-ai%2fai-gateway\n"
+              "npm error 404\nnpm error 404  The requested resource '@the-next-ai/ai-gateway@^1.0.21' could not be "
+              "found or you do not have permission to access it.\nnpm error A complete log of this run can be found "
+              "in: /root/.npm/_logs/x.log\n")
+    assert _npm.explain_npm_failure(stderr) == ("The requested resource '@the-next-ai/ai-gateway@^1.0.21' could not "
+                                                "be found or you do not have permission to access it.")
+    assert _npm.explain_npm_failure("npm error code ETARGET\nnpm error notarget No matching version\n"
+                                    "npm error A complete log of this run\n") == "notarget No matching version"
+    assert _npm.explain_npm_failure("", 7) == "npm exited 7"
