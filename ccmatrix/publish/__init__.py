@@ -166,11 +166,11 @@ def publish_gateways(matrices: list[Matrix], settings: Settings) -> PublishRepor
             if name == "directory":
                 pages = [(document, _page_history(histories[_gateway_name(document)], document))
                          for document in documents]
-                report.targets.extend(directory.publish_set(matrices, settings.out_dir, [h for _, h in pages], index))
-                for gateway, regression in report.regressions.items():
-                    md = Path(settings.out_dir) / regression_file(gateway)
-                    directory.atomic_write(md, regression.markdown())
-                    report.targets.append(str(md))
+                reports = [(Path(settings.out_dir) / regression_file(gateway), regression.markdown())
+                           for gateway, regression in report.regressions.items()]
+                # one set, all or nothing (a full disk leaves the previous one whole)
+                report.targets.extend(directory.publish_set(matrices, settings.out_dir, [h for _, h in pages], index,
+                                                            extra=reports))
             elif name == "git":
                 base = git_publisher.allowed_path
                 files = {matrix_file(_gateway_name(d), base): to_json(m) for m, d in zip(matrices, documents)}

@@ -16,26 +16,41 @@ PAGE_FILE = "index.html"
 
 def atomic_write(path: Path, data: str | bytes) -> None:
     """Write `data` to `path` via a temp file in the same directory and os.replace (never a half file)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    raw = data.encode("utf-8") if isinstance(data, str) else data
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    write_all([(path, data)])
+
+
+def write_all(files: list[tuple[Path, str | bytes]]) -> None:
+    """Write several files as one: every file to a temp file next to it first, then each os.replace. A write that
+    fails (a full disk) fails before any file is replaced, and its temp files are removed: a reader finds the
+    previous set whole, never a new matrix next to an old page (drills/disk_full.py)."""
+    written: list[tuple[str, Path]] = []
+    replaced = 0
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(raw)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
+        for path, data in files:
+            path = Path(path)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            raw = data.encode("utf-8") if isinstance(data, str) else data
+            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+            written.append((tmp, path))
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(raw)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.chmod(tmp, 0o644)
+        for tmp, path in written:
+            os.replace(tmp, path)
+            replaced += 1
     except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
+        for tmp, _ in written[replaced:]:
+            try:
+                os.unlink(tmp)
+            except FileNotFoundError:
+                pass
         raise
 
 
-def publish_set(matrices: list[Matrix], out_dir: Path, histories: list[dict | None], index) -> list[str]:
+def publish_set(matrices: list[Matrix], out_dir: Path, histories: list[dict | None], index,
+                extra: list[tuple[Path, str]] = ()) -> list[str]:
     """A run's matrices, one per gateway (ccmatrix.publish.index: LiteLLM's at MATRIX_FILE, the others next to it),
     the index, the schema and one page with every gateway; returns the paths written. The caller has validated
     them all. The other gateways' files and the index are written before LiteLLM's file and the page, so a reader
@@ -58,8 +73,8 @@ def publish_set(matrices: list[Matrix], out_dir: Path, histories: list[dict | No
             {"matrix": doc, "history": history or {}, "file": matrix_file(n)}
             for n, doc, history in zip(names, parsed, histories)])
     files.append((out_dir / PAGE_FILE, page))
-    for path, text in files:
-        atomic_write(path, text)
+    files += list(extra)
+    write_all(files)  # all or nothing: a full disk leaves the previous set whole
     return [str(path) for path, _ in files]
 
 
@@ -75,6 +90,5 @@ def publish(matrix: Matrix, out_dir: Path, history: dict | None = None) -> list[
         (out_dir / MATRIX_FILE, document),
         (out_dir / PAGE_FILE, render_page(json.loads(document), history)),
     ]
-    for path, text in files:
-        atomic_write(path, text)
+    write_all(files)
     return [str(path) for path, _ in files]

@@ -32,13 +32,12 @@ def test_a_full_disk_publishes_nothing_says_why_and_keeps_the_last_matrix(out_di
     assert first["published"] is True
     before = (out_dir / "compatibility-matrix.json").read_bytes()
 
-    def full(path, data):
+    def full(files):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    from ccmatrix.publish import directory, history
+    from ccmatrix.publish import directory
 
-    monkeypatch.setattr(directory, "atomic_write", full)
-    monkeypatch.setattr(history, "atomic_write", full)
+    monkeypatch.setattr(directory, "write_all", full)  # every file the publishers and the history write
     _, second = _finish()
     assert second["published"] is False
     reason = second["reason"]

@@ -67,3 +67,30 @@ def test_atomic_write_keeps_old_file_when_write_fails(tmp_path, monkeypatch):
         atomic_write(target, "new")
     assert target.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["f.json"]
+
+
+def test_a_set_is_written_all_or_nothing(tmp_path, monkeypatch):
+    """A write that fails in the middle of a set (a full disk at the page) replaces none of its files and leaves no
+    temp file (drills/disk_full.py)."""
+    import errno
+    import os
+
+    from ccmatrix.publish.directory import write_all
+
+    for name in ("a.json", "b.html"):
+        (tmp_path / name).write_text("old")
+    real_fdopen = os.fdopen
+    calls = []
+
+    def fdopen(fd, *a, **k):
+        calls.append(fd)
+        if len(calls) == 2:  # the second file of the set finds the disk full
+            os.close(fd)
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_fdopen(fd, *a, **k)
+
+    monkeypatch.setattr(os, "fdopen", fdopen)
+    with pytest.raises(OSError, match="No space left"):
+        write_all([(tmp_path / "a.json", "new"), (tmp_path / "b.html", "new")])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.json", "b.html"]
+    assert (tmp_path / "a.json").read_text() == "old" and (tmp_path / "b.html").read_text() == "old"
