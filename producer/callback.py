@@ -55,8 +55,10 @@ def finish(results: list[Any], run: dict[str, Any]) -> dict[str, Any]:
     matrices = []
     for gateway in gateways:
         own = [c for c in cells if c.gateway == gateway["name"]]
+        ran = [c for c in routed if c.gateway == gateway["name"]]
         try:
-            matrices.append(gateway_matrix(gateway, own, run, manifest, selection, upstreams, upstream_problems))
+            matrices.append(gateway_matrix(gateway, own, run, manifest, selection, upstreams, upstream_problems,
+                                           ran=ran))
         except IncompleteMatrix as error:
             summary["reason"] = f"partial matrix, nothing published: {gateway['name']}: {error}"
             return summary
@@ -83,18 +85,22 @@ def run_gateways(run: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def gateway_matrix(gateway: dict[str, Any], cells: list[CellOutcome], run: dict[str, Any], manifest, selection,
-                   upstreams: dict[str, str], upstream_problems: list[str]) -> Matrix:
+                   upstreams: dict[str, str], upstream_problems: list[str],
+                   ran: list[CellOutcome] | None = None) -> Matrix:
     """The matrix of one gateway's cells. LiteLLM's is the LiteLLM-only matrix of before (its version in
-    litellm_version); another gateway's carries that gateway's release there, and `gateway` says whose it is."""
+    litellm_version); another gateway's carries that gateway's release there, and `gateway` says whose it is.
+    `ran`: the cells a worker ran (not those planned not_applicable for want of a route): what the gateway's
+    processes reported — its release, the profile it ran with — is read from them."""
+    ran = cells if ran is None else ran
     litellm = gateway["name"] == "litellm"
     if litellm:
-        version, p1 = _pick_version(cells, "litellm_version", run["litellm_version"])
+        version, p1 = _pick_version(ran, "litellm_version", run["litellm_version"])
         requested_profile = run.get("gateway_profile")
     else:
-        version, p1 = _pick_version(cells, "gateway_version", gateway["version"])
+        version, p1 = _pick_version(ran, "gateway_version", gateway["version"])
         requested_profile = None  # the plug-in's profile: whatever its cells report
-    claude_version, p2 = _pick_version(cells, "claude_code_version", run["claude_code_version"])
-    profile, p4 = run_gateway_profile(cells, requested_profile)
+    claude_version, p2 = _pick_version(ran, "claude_code_version", run["claude_code_version"])
+    profile, p4 = run_gateway_profile(ran, requested_profile)
     if profile is None and gateway.get("profile"):
         profile = {"name": gateway["profile"], "settings": {}}
     counts = Counter(c.status.value for c in cells)

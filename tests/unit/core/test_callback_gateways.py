@@ -167,3 +167,15 @@ def test_a_run_without_litellm_leaves_litellms_matrix_alone(out_dir, plugins):
     index = _read(out_dir / "compatibility-matrix.index.json")
     assert [(g["name"], g["file"]) for g in index["gateways"]] == [("portkey", "compatibility-matrix-portkey.json")]
     assert _read(out_dir / "compatibility-matrix-portkey.json")["gateway"]["version"] == "1.15.2"
+
+
+def test_cells_planned_without_a_route_raise_no_problem_about_what_they_did_not_report(out_dir, plugins):
+    """The profile and the releases are read from the cells a worker ran; a no-route cell ran nothing."""
+    plan, run = _plan(plugins)
+    results = _results(plan)
+    for result in results:
+        result["gateway_profile"] = {"name": "portkey-default" if result["gateway"] == "portkey"
+                                     else plan.gateway_profile["name"], "settings": {}}
+    assert callback.finish(results, run)["published"]
+    portkey = _read(out_dir / "compatibility-matrix-portkey.json")
+    assert portkey["report"]["problems"] == [] and portkey["gateway_profile"]["name"] == "portkey-default"
