@@ -92,7 +92,8 @@ emulator_fault = click.option("--emulator-fault", "faults", multiple=True, callb
 gateway_profile = click.option("--gateway-profile", default=None, metavar="NAME",
                                 help="The gateway's settings, by profile name from gateway_profiles/litellm.yaml "
                                      "(`recommended`: what LiteLLM's own Claude Code suite runs with; `defaults`: "
-                                     "nothing set). Default: $CCMATRIX_GATEWAY_PROFILE.")
+                                     "nothing set). Default: $CCMATRIX_GATEWAY_PROFILE. LiteLLM's only: another "
+                                     "--gateway runs with its plug-in's default profile.")
 fail_on_regression = click.option("--fail-on-regression", is_flag=True,
                                   help="Exit 4 when the published run regressed: a cell went green→red or a new "
                                        "error appeared (for CronJobs and CI).")
