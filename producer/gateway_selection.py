@@ -16,7 +16,7 @@ from pydantic import BaseModel
 DEFAULT_GATEWAY = "litellm"
 # A release number (1.15.2, 2.0.0-beta.1, 1.80.13rc1) or `latest`; LiteLLM's spec may also be a local path (its own
 # option's rules apply to it: ccmatrix.local_source).
-_VERSION = re.compile(r"latest|\d+(\.\d+){0,3}([.+-]?[0-9A-Za-z]+([.+-][0-9A-Za-z]+)*)?")
+_VERSION = re.compile(r"latest|\d+(\.\d+){0,3}([.+-]?[A-Za-z][0-9A-Za-z]*([.+-][0-9A-Za-z]+)*)?")
 _NAME = re.compile(r"[a-z0-9][a-z0-9_-]*")
 
 

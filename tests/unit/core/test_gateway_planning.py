@@ -20,6 +20,7 @@ def test_specs_parse_in_the_order_given_and_default_to_litellm():
     assert parse_specs(["litellm", "Portkey@1.15.2", "claude-code-router@latest"]) == [
         GatewaySpec(name="litellm"), GatewaySpec(name="portkey", version="1.15.2"),
         GatewaySpec(name="claude-code-router", version="latest")]
+    assert [s.version for s in parse_specs(["a@2.0.0-beta.1", "b@1.80.13rc1", "c@3"])] == ["2.0.0-beta.1", "1.80.13rc1", "3"]
 
 
 @pytest.mark.parametrize("raw, says", [
@@ -27,6 +28,7 @@ def test_specs_parse_in_the_order_given_and_default_to_litellm():
     (["@1.2"], "expected NAME[@VERSION]"),
     (["portkey@1.2; rm -rf /"], "is not a version"),
     (["portkey@1@2"], "is not a version"),
+    (["portkey@1.2.3.4.5"], "is not a version"),
     (["portkey", "portkey@1.0.0"], "twice"),
 ])
 def test_a_malformed_spec_is_one_line(raw, says):
