@@ -32,11 +32,28 @@ def test_mem_available_is_read_from_meminfo(tmp_path):
     assert sizing.mem_available_mb(tmp_path / "absent") is None
 
 
+def test_a_cgroup_limit_lowers_what_is_available(tmp_path, monkeypatch):
+    limit, usage = tmp_path / "memory.max", tmp_path / "memory.current"
+    limit.write_text(f"{3 * 1024 ** 3}\n")
+    usage.write_text(f"{1024 ** 3}\n")
+    assert sizing.cgroup_headroom_mb([(limit, usage)]) == 2048
+    limit.write_text("max\n")
+    assert sizing.cgroup_headroom_mb([(limit, usage)]) is None
+    limit.write_text("9223372036854771712\n")  # cgroup v1's "no limit"
+    assert sizing.cgroup_headroom_mb([(limit, usage)]) is None
+    assert sizing.cgroup_headroom_mb([(tmp_path / "absent", usage)]) is None
+    monkeypatch.setattr(sizing, "mem_available_mb", lambda: 20000)
+    monkeypatch.setattr(sizing, "cgroup_headroom_mb", lambda: 2048)
+    assert sizing.available_mb() == 2048
+    monkeypatch.setattr(sizing, "cgroup_headroom_mb", lambda: None)
+    assert sizing.available_mb() == 20000
+
+
 def test_settings_size_the_worker_from_the_latency_mode(monkeypatch):
     from ccmatrix.settings import Settings
 
     monkeypatch.setattr(sizing.os, "cpu_count", lambda: 2)
-    monkeypatch.setattr(sizing, "mem_available_mb", lambda: 8192)
+    monkeypatch.setattr(sizing, "available_mb", lambda: 8192)
     for name in ("CCMATRIX_WORKER_CONCURRENCY", "CCMATRIX_EMULATOR_LATENCY"):
         monkeypatch.delenv(name, raising=False)
     assert Settings().worker_concurrency == 2
