@@ -111,3 +111,23 @@ def test_a_run_of_one_other_gateway_names_it(open_page):
     assert page.locator("h1").inner_text() == "Claude Code × Portkey compatibility matrix"
     assert page.locator("[data-testid=gateway-version]").inner_text() == "1.15.2"
     assert page.locator("[data-testid=litellm-version]").count() == 0 and page.js_errors == []
+
+
+def test_each_tab_shows_its_own_gateways_timeline(open_page, tmp_path):
+    from ccmatrix.publish import publish_gateways
+    from ccmatrix.settings import Settings
+
+    settings = Settings(out_dir=tmp_path / "out", history_dir=tmp_path / "history", cache_dir=tmp_path / "cache",
+                        publishers="directory")
+    for run_id in ("run-1", "run-2"):
+        assert publish_gateways(gateways_run(run_id=run_id), settings).published
+    page, _ = open_page((tmp_path / "out" / "index.html").read_text())
+    page.click("[data-testid=tab-portkey]")
+    page.click("[data-testid=cell-basic_messaging-anthropic] button")
+    timeline = page.locator("[data-testid=detail-timeline]")
+    timeline.wait_for(state="visible")
+    assert timeline.locator("thead th").nth(1).inner_text() == "Portkey"
+    rows = timeline.locator("tbody tr")
+    assert [rows.nth(i).get_attribute("data-run") for i in range(rows.count())] == ["run-2", "run-1"]
+    assert {rows.nth(i).locator("td").nth(1).inner_text() for i in range(rows.count())} == {"1.15.2"}
+    assert page.js_errors == []
