@@ -7,8 +7,9 @@ CCMATRIX_EMULATOR_LATENCY (the worker passes it to its emulator as --latency):
   `±spread`, `tps=` output tokens per second with an optional `±spread`; `realistic,seed=7` or `...,seed=7` set the
   seed (default 0).
 
-Each model reply's delay is drawn from a generator seeded with (seed, job id, the job's request number), so the same
-run replays the same delays, whatever the order other jobs' requests arrive in. The time to first token is lognormal
+Each model reply's delay is drawn from a generator seeded with (seed, the job's cell and tier — its id without the run
+id —, the request's number in the job), so every run of the same cells with the same seed replays the same delays,
+whatever the order other jobs' requests arrive in. The time to first token is lognormal
 (median `ttft`, sigma spread/median), the pace normal (floored at 5 tokens/s); a reply of N output tokens takes
 ttft + N / tps: a stream waits ttft before its first frame and spreads the rest over its frames, a non-streamed
 reply is held for the whole of it.
@@ -154,8 +155,17 @@ def parse_spec(text: str | None) -> Latency:
     return Latency("spec", seed, {"default": figures}, {})
 
 
+def cell_key(job_id: str | None) -> str:
+    """The part of a job id that names what runs, not when: the worker names a tier's job
+    `<run id>:<feature>:<provider>:<tier>[:<attempt>]` (worker/tier.py), so the run id is dropped and the same seed
+    replays the same delays in every run of the same cells. Any other id is kept whole."""
+    job = job_id or "-"
+    parts = job.split(":")
+    return ":".join(parts[1:]) if len(parts) >= 4 else job
+
+
 class RequestCounter:
-    """The number of each request within its job (the seed's key), thread-safe."""
+    """The number of each request within its job (the seed's key, with `cell_key`), thread-safe."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -168,4 +178,4 @@ class RequestCounter:
             if len(self._seen) > 10000:  # a long-lived emulator: forget the oldest jobs
                 for old in list(self._seen)[:5000]:
                     self._seen.pop(old, None)
-        return f"{job}#{n}"
+        return f"{cell_key(job)}#{n}"

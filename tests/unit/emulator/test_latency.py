@@ -8,7 +8,7 @@ import time
 import anthropic
 import pytest
 
-from emulator.latency import NO_DELAY, LatencySpecError, family_of, load_realistic, parse_spec
+from emulator.latency import NO_DELAY, LatencySpecError, RequestCounter, family_of, load_realistic, parse_spec
 from providers.anthropic.credentials import API_KEY as anthropic_key
 
 MODEL = "claude-sonnet-4-5-20250929"
@@ -22,6 +22,17 @@ def test_same_seed_and_request_give_the_same_delay_and_others_differ():
     other_seed = parse_spec("realistic,seed=8").draw("job-1#1", "anthropic", MODEL, 200)
     assert other_seed != draws[0]
     assert all(d.ttft_s > 0 and d.generation_s > 0 for d in draws)
+
+
+def test_two_runs_of_the_same_cells_draw_the_same_delays():
+    latency = parse_spec("realistic,seed=3")
+    first, second = RequestCounter(), RequestCounter()
+    keys_a = [first.next_key("20261129T100000Z-aaaaaa:tool_use:anthropic:haiku") for _ in range(3)]
+    keys_b = [second.next_key("20261130T100000Z-bbbbbb:tool_use:anthropic:haiku") for _ in range(3)]
+    assert keys_a == keys_b == ["tool_use:anthropic:haiku#1", "tool_use:anthropic:haiku#2", "tool_use:anthropic:haiku#3"]
+    assert [latency.draw(k, "anthropic", MODEL, 50) for k in keys_a] == [latency.draw(k, "anthropic", MODEL, 50) for k in keys_b]
+    assert first.next_key("20261129T100000Z-aaaaaa:tool_use:anthropic:sonnet") == "tool_use:anthropic:sonnet#1"
+    assert first.next_key("job-1") == "job-1#1" and first.next_key(None) == "-#1"  # other ids stay whole
 
 
 def test_off_is_the_default_and_adds_no_delay():
