@@ -331,6 +331,9 @@ def test_betas_unknown_everywhere_are_gaps_known_but_refused_here_are_refusals(e
                                              "anthropic-beta": "prompt-caching-scope-2026-01-05"}, json=VERTEX_BODY)
     assert r.status_code == 400
     assert_cause(last(emu, j), "refused", "prompt-caching-scope-2026-01-05")
+    # the Messages API's launch beta, which Portkey's gateway sends on every Anthropic call, is accepted there
+    h = emu.anthropic_headers(**{"anthropic-beta": "messages-2023-12-15"})
+    assert emu.http.post("/v1/messages", headers=h, json=BODY).status_code == 200
     # a beta of the anthropic SDK's own list is accepted by the first-party API
     h = emu.anthropic_headers(**{"anthropic-beta": "output-300k-2026-03-24"})
     assert emu.http.post("/v1/messages", headers=h, json=BODY).status_code == 200
