@@ -52,7 +52,7 @@ def make_app(broker: str | None = None, backend: str | None = None) -> Celery:
         result_backend_transport_options={"visibility_timeout": visibility},
         broker_connection_retry_on_startup=True,
         worker_hijack_root_logger=False,
-        worker_concurrency=settings.worker_concurrency,  # about the number of cores: a CLI run is CPU-bound
+        worker_concurrency=settings.worker_concurrency,  # sized by ccmatrix/sizing.py unless set (cores, memory, latency)
     )
     return app
 
