@@ -134,7 +134,9 @@ def test_native_bedrock_requests_decode_on_the_client_side_through_the_column_pa
     assert request_kind(capture, "client") is None  # not the Anthropic API: the plain client decoder knows it not
     u = decode_client(capture, "bedrock_passthrough")
     assert (u.envelope.model, u.envelope.stream, u.envelope.api_version) == (alias, True, "bedrock-2023-05-31")
-    assert {"interleaved-thinking-2025-05-14", "claude-code-20250219"} <= set(u.betas)
+    # Bedrock reads betas from the body only: the CLI's anthropic-beta header means nothing there
+    # (providers/bedrock_invoke/emulator.py decode_invoke_body)
+    assert set(u.betas) == {"interleaved-thinking-2025-05-14"}
     assert [m.role for m in u.messages] == ["user"]
     probe = {"method": "GET", "path": "/bedrock/inference-profiles", "query": "type=SYSTEM_DEFINED", "body": None}
     assert request_kind(probe, "client", "bedrock_passthrough") is None
