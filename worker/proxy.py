@@ -29,9 +29,10 @@ class RunningProxy:
 def crash_report(proxy: RunningProxy) -> str | None:
     """None while the gateway under test is running; once its process is gone (killed, crashed) the one `error`
     reason a tier gets, with the end of the gateway's own log (what it said before it died)."""
-    if proxy.handle.alive():
+    handle = getattr(proxy, "handle", None)
+    if handle is None or handle.alive():  # a proxy that cannot be asked is not known to have crashed
         return None
-    tail = proxy.handle.log_tail(20).strip()[-1500:]
+    tail = handle.log_tail(20).strip()[-1500:]
     return "gateway crashed: its process is gone; its log ends:\n" + (tail or "(empty)")
 
 

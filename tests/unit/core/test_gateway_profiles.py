@@ -233,7 +233,8 @@ def test_gateway_config_masks_real_credentials(monkeypatch, settings, tmp_path):
     text, printed = _printed(["--provider", next(p.id for p in load_manifest().providers if p.route == "azure")])
     # the resource URL is configuration, not a secret: it stays
     assert {e["litellm_params"]["api_base"] for e in printed["model_list"]} == {real["CCMATRIX_AZURE_API_BASE"]}
-    assert {e["litellm_params"]["api_key"] for e in printed["model_list"]} == {MASK}
+    # the key itself is named, never written (providers.base.env_reference): shown as the reference it is
+    assert {e["litellm_params"]["api_key"] for e in printed["model_list"]} == {"os.environ/CCMATRIX_AZURE_API_KEY"}
 
 
 def test_masked_keeps_environment_references_and_everything_else():
