@@ -69,7 +69,7 @@ test-containers: $(BIN)/.installed
 	CCMATRIX_CONTAINER_TESTS=1 $(BIN)/python -m pytest -q -ra -p no:cacheprovider tests/containers $(PYTEST_ARGS)
 
 # Drills (issue 16): each a scripted fault against a real stack (Redis, Celery workers, gateway, emulator), one line
-# per drill `drill | held/broken | figure`, then `N/N drills held` (exit 1 unless all held). About 4 minutes; as root
+# per drill `drill | held/broken | figure`, then `N/N drills held` (exit 1 unless all held). About 5 minutes; as root
 # (the full-disk drill mounts a tmpfs; the egress drill reads the sandbox's network namespace).
 .PHONY: drills
 drills: $(BIN)/.installed
