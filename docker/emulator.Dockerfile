@@ -11,12 +11,15 @@ RUN python -m venv /opt/venv
 # The context is filtered by docker/<name>.Dockerfile.dockerignore (an allowlist: pyproject, the packages and the
 # root data files). An editable install keeps the source tree at /app, so the project root the code derives from
 # its own location (manifest.yaml, expected_differences.yaml) is /app, exactly as in a checkout.
-# The dependencies first, from pyproject.toml alone, so a change to the code reinstalls only the project (seconds).
-COPY pyproject.toml ./
+# The dependencies first, from pyproject.toml alone, so a change to the code reinstalls only the project (seconds),
+# at exactly the versions of requirements.lock (the same emulator strictness as `make run`: anthropic, botocore,
+# pydantic): the lock's pins, without its hashes, are the constraints (it also holds the dev tools, not installed).
+COPY pyproject.toml requirements.lock ./
 RUN --mount=type=secret,id=ca \
     if [ -s /run/secrets/ca ]; then export PIP_CERT=/run/secrets/ca; fi \
  && python -c "import tomllib; p = tomllib.load(open('pyproject.toml', 'rb')); print('\n'.join(p['build-system']['requires'] + p['project']['dependencies']))" > /tmp/requirements.txt \
- && /opt/venv/bin/pip install -r /tmp/requirements.txt
+ && python -c "import re, sys; print('\n'.join(re.findall(r'(?m)^([A-Za-z0-9_.\-\[\]]+==[^\s;\\\\]+(?:\s*;[^\\\\\n]+)?)', open('requirements.lock').read())))" > /tmp/constraints.txt \
+ && /opt/venv/bin/pip install -c /tmp/constraints.txt -r /tmp/requirements.txt
 COPY . ./
 RUN /opt/venv/bin/pip install --no-deps --no-build-isolation -e ./ \
  && /opt/venv/bin/python -m compileall -q /app/ccmatrix /app/producer /app/worker /app/emulator /app/fidelity

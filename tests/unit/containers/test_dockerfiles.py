@@ -118,17 +118,30 @@ def test_root_data_files_the_code_reads_are_in_the_images():
     the build context allowlist, since the image's project root is /app."""
     root = DOCKER_DIR.parent
     needed = set()
-    for package in ("ccmatrix", "producer", "worker", "emulator", "fidelity"):
+    for package in ("ccmatrix", "producer", "worker", "emulator", "fidelity", "gateways"):
         for source in (root / package).rglob("*.py"):
             for name in re.findall(r"parent\.parent\s*/\s*[\"']([\w.\-]+\.(?:ya?ml|json|html|txt))[\"']",
                                    source.read_text(errors="replace")):
                 needed.add(name)
             # PROJECT_ROOT / "dir" / ...: a data directory at the root (gateway_profiles/)
-            for name in re.findall(r"PROJECT_ROOT\s*/\s*[\"']([\w\-]+)[\"']\s*/", source.read_text(errors="replace")):
+            for name in re.findall(r"PROJECT_ROOT\s*/\s*[\"']([\w\-]+)[\"']", source.read_text(errors="replace")):
                 needed.add(name + "/")
     assert "manifest.yaml" in needed and "gateway_profiles/" in needed
     for dockerfile in [d for d in DOCKERFILES if "COPY --from=project /app" in d.read_text()]:  # the project's images
         allow = dockerfile.with_name(dockerfile.name + ".dockerignore").read_text().split()
-        missing = [n for n in sorted(needed) if (root / n).exists() and f"!{n}" not in allow]
+        tracked = set(subprocess.run(["git", "ls-files"], cwd=root, capture_output=True, text=True).stdout.split())
+        shipped = [n for n in sorted(needed)  # data in the repository (not outputs such as out/ or .cache/)
+                   if n in tracked or any(t.startswith(n) for t in tracked if n.endswith("/"))]
+        missing = [n for n in shipped if f"!{n}" not in allow]
         assert not missing, f"{dockerfile.name}: add {missing} to its .dockerignore allowlist"
         assert "-e ./" in dockerfile.read_text() and "COPY --from=project /app /app" in dockerfile.read_text()
+        # the dependencies at the lock's versions (the emulator's strictness as in `make run`)
+        assert "requirements.lock" in dockerfile.read_text() and "-c /tmp/constraints.txt" in dockerfile.read_text()
+        assert "!requirements.lock" in allow
+        # every package the project installs (pyproject's package discovery) is in the image
+        import tomllib
+
+        include = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]["find"]["include"]
+        packages = [pattern.rstrip("*") for pattern in include]
+        absent = [p for p in packages if f"!{p}/" not in allow]
+        assert not absent, f"{dockerfile.name}: add {absent} to its .dockerignore allowlist"
