@@ -105,6 +105,8 @@ def test_count_tokens_fails_on_a_wrong_count(run_cell_here, provider):
     billed = int(tier.error.split("the provider bills ")[1].split(" ")[0])
     assert said < billed / 2, tier.error
     assert all(s == 200 for s in _statuses(tier)), "both calls succeeded: only the number was wrong"
+    # the wrong number came from the provider's own counter: the message says it was asked (not a local estimate)
+    assert "the provider's counter was asked (1 call(s))" in tier.error, tier.error
 
 
 # --- tool search -------------------------------------------------------------------------------------------------

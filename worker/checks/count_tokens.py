@@ -51,11 +51,18 @@ class CountTokens(Check):
                                                    "cache_creation_input_tokens"))
         if expected <= 0:
             return self._fail(ctx, duration, f"the provider's usage for the same content is empty: {usage}")
+        counts = ([c for c in ctx.upstream() if c.get("operation") in ("count_tokens", "count-tokens")]
+                  if ctx.sees_upstream else None)
         if abs(counted - expected) > TOLERANCE * expected:
+            # say whether the provider was asked: a local estimate and an incomplete request to the provider's own
+            # counter are different gateway bugs (corpus: bedrock-count-tokens-local-fallback)
+            how = ("" if counts is None else
+                   "; the gateway answered without asking the provider (a local estimate)" if not counts else
+                   f"; the provider's counter was asked ({len(counts)} call(s)), not with the content the request "
+                   "carries")
             return self._fail(ctx, duration, f"count_tokens said {counted}, the provider bills {expected} input tokens "
-                                             f"for the same content (tolerance {TOLERANCE:.0%})")
+                                             f"for the same content (tolerance {TOLERANCE:.0%}){how}")
         if ctx.sees_upstream:
-            counts = [c for c in ctx.upstream() if c.get("operation") in ("count_tokens", "count-tokens")]
             if not counts:
                 return self._fail(ctx, duration, "the gateway answered count_tokens without asking the provider "
                                                  "(a local estimate)")
