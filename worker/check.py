@@ -51,7 +51,7 @@ class CheckContext:
     feature: Feature
     provider: Provider
     tier: str
-    model: str  # the proxy alias the CLI asks for
+    model: str  # the model name the CLI asks the gateway for (LiteLLM: the proxy alias; other gateways name it their way)
     job_id: str
     settings: Settings
     emulated: bool
@@ -74,11 +74,17 @@ class CheckContext:
     ran: list[str] = field(default_factory=list)  # decisive assertions that ran (and held)
     skipped: list[str] = field(default_factory=list)  # supporting upstream assertions not run (no capture)
     _captures: list[dict] | None = field(default=None, repr=False)  # cached until the next request we cause
+    # The tier's Claude API id on this column (the manifest's), whatever name the gateway gives the model.
+    claude_model: str | None = None
 
     @property
     def api_model(self) -> str:
-        """The Claude API id this tier tests on this column: the proxy alias is named after it
-        (ccmatrix.manifest.alias_for: `<Claude API id>-<provider id>`)."""
+        """The Claude API id this tier tests on this column: the manifest's (claude_model); else read from the LiteLLM
+        proxy alias, named after it (ccmatrix.manifest.alias_for: `<Claude API id>-<provider id>`). Portkey and
+        claude-code-router name the model their own way (`us.anthropic.…`, `provider,model`): only claude_model
+        tells the catalogue which model it is."""
+        if self.claude_model:
+            return self.claude_model
         suffix = alias_for("", self.provider.id)
         return self.model[:-len(suffix)] if self.model.endswith(suffix) else self.model
 

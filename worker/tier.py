@@ -69,6 +69,7 @@ def run_tier(setup: CellSetup, tier: str, attempt: int = 1) -> TierResult:
             feature=setup.feature, provider=provider, tier=tier,
             model=(setup.gateway.cli_model(setup.manifest, tier, provider.id) if setup.gateway is not None
                    else setup.manifest.proxy_alias(tier, provider.id)),
+            claude_model=setup.manifest.api_model(tier, provider.id),
             job_id=job_id, settings=settings, emulated=not setup.real, claude_binary=setup.claude,
             proxy_url=env.client_url(proxy.url, job_id), proxy_key=proxy.master_key, sandbox=env.sandbox,
             upstream_reader=lambda j=job_id: env.captures(j), set_faults=env.set_faults,

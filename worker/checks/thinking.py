@@ -55,19 +55,21 @@ def model_default_display(ctx: CheckContext) -> str | None:
     return "omitted" if feat.get("signature_only_thinking") else None
 
 
-def efforts_asked(ctx: CheckContext) -> set[str]:
-    """The `output_config.effort` values the CLI sent the gateway on its model calls (from the recorder's capture)."""
+def efforts_asked(ctx: CheckContext) -> list[str | None]:
+    """The `output_config.effort` of each model call the CLI sent the gateway (None: that call named none), from the
+    recorder's capture of the CLI's requests."""
     from providers._wire.capture import parse_body
 
-    asked = set()
+    asked = []
     for capture in ctx.client_reader():
         try:
             body = parse_body(capture.get("body")) if capture.get("method") == "POST" else None
         except ValueError:
             continue
-        config = body.get("output_config") if isinstance(body, dict) and "messages" in body else None
-        if isinstance(config, dict) and config.get("effort"):
-            asked.add(str(config["effort"]))
+        if not (isinstance(body, dict) and "messages" in body):
+            continue
+        config = body.get("output_config")
+        asked.append(str(config["effort"]) if isinstance(config, dict) and config.get("effort") else None)
     return asked
 
 
@@ -76,24 +78,24 @@ EFFORT_KEPT = "the effort the CLI asked for reached the provider (where the mode
 
 def upstream_effort_problem(ctx: CheckContext) -> str | None:
     """None unless the CLI asked for an effort the tier's model offers on this provider (emulator/catalog.yaml
-    `effort`) and a model call reached the provider without it: a gateway that drops `output_config.effort` makes
-    every effort level think alike (LiteLLM PR #27039's QA, PR #27040's customer report on every Bedrock route,
-    litellm-docs#140 where LiteLLM's own matrix turned the Opus 4.7 thinking cell red for it on Vertex; corpus cases
-    bedrock-effort-dropped, vertex-effort-stripped). An effort the model does not offer there is the gateway's to
-    drop (the provider would refuse it)."""
+    `effort`) and fewer model calls reached the provider with an effort than the CLI sent with one: a gateway that
+    drops `output_config.effort` makes every effort level think alike (LiteLLM PR #27039's QA, PR #27040's customer
+    report on every Bedrock route, litellm-docs#140 where LiteLLM's own matrix turned the Opus 4.7 thinking cell red
+    for it on Vertex; corpus cases bedrock-effort-dropped, vertex-effort-stripped). Calls are counted, not paired: a
+    call the CLI itself sent without an effort (a retry, a side request) is not the gateway's loss. An effort the model
+    does not offer there is the gateway's to drop (the provider would refuse it)."""
     from emulator import catalog
 
     asked = efforts_asked(ctx)
     feat = catalog.features(ctx.provider.route, ctx.api_model) or {}
     offered = set(feat.get("efforts") or [])
-    wanted = sorted(asked & offered)
+    wanted = [e for e in asked if e in offered]
     if not wanted:
         return None
-    for index, request in enumerate(ctx.upstream_requests()):
-        got = request.reasoning.effort if request.reasoning else None
-        if got is None:
-            return (f"the CLI asked for effort {'/'.join(wanted)}, upstream call {index + 1} reached the provider "
-                    f"without output_config.effort: the gateway dropped it")
+    kept = [r.reasoning.effort for r in ctx.upstream_requests() if r.reasoning and r.reasoning.effort]
+    if len(kept) < len(wanted):
+        return (f"the CLI asked for effort {'/'.join(sorted(set(wanted)))} on {len(wanted)} model call(s), "
+                f"{len(kept)} reached the provider with output_config.effort: the gateway dropped it")
     return None
 
 

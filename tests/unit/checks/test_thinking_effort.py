@@ -20,14 +20,20 @@ ASKED_HIGH = {"model": "x", "messages": [], "output_config": {"effort": "high"}}
 
 
 def test_efforts_are_read_from_the_clis_model_calls_only():
-    assert efforts_asked(ctx("anthropic", "claude-opus-4-5", [ASKED_HIGH, {"messages": []}], [])) == {"high"}
-    # a count_tokens-like body without messages does not count; neither does a malformed body
-    assert efforts_asked(ctx("anthropic", "claude-opus-4-5", [{"output_config": {"effort": "low"}}], [])) == set()
+    assert efforts_asked(ctx("anthropic", "claude-opus-4-5", [ASKED_HIGH, {"messages": []}], [])) == ["high", None]
+    # a count_tokens-like body without messages does not count
+    assert efforts_asked(ctx("anthropic", "claude-opus-4-5", [{"output_config": {"effort": "low"}}], [])) == []
 
 
 def test_dropped_effort_fails_where_the_model_offers_it():
-    problem = upstream_effort_problem(ctx("vertex_ai", "claude-opus-4-6", [ASKED_HIGH], ["high", None]))
-    assert problem and "upstream call 2" in problem and "effort high" in problem
+    problem = upstream_effort_problem(ctx("vertex_ai", "claude-opus-4-6", [ASKED_HIGH, ASKED_HIGH], ["high", None]))
+    assert problem and "effort high on 2 model call(s), 1 reached" in problem
+
+
+def test_a_call_the_cli_sent_without_effort_is_not_the_gateways_loss():
+    # e.g. the CLI's own retry or side request without an effort, passed through unchanged
+    assert upstream_effort_problem(ctx("vertex_ai", "claude-opus-4-6", [ASKED_HIGH, {"messages": []}],
+                                       ["high", None])) is None
 
 
 def test_kept_effort_passes():
