@@ -169,12 +169,13 @@ def test_bisect_on_the_claude_code_axis_pins_litellm(monkeypatch, cell_ids):
 def test_corpus_run_prints_one_line_per_case_the_score_last_and_writes_the_report(monkeypatch, tmp_path):
     cases = [c for c in load_corpus() if not c.is_open][:2]
     first, second = cases
-    fabricated = {(first.id, first.buggy[0]): "fail", (first.id, first.fixed): "pass",
-                  (second.id, second.buggy[0]): "pass", (second.id, second.fixed): "pass"}
+    # each case runs at its newest buggy release (Case.last_buggy) and at its fixed one
+    fabricated = {(first.id, first.last_buggy): "fail", (first.id, first.fixed): "pass",
+                  (second.id, second.last_buggy): "pass", (second.id, second.fixed): "pass"}
 
     def answer(cell):
         case = first if (cell.feature, cell.provider) == (first.cell.feature, first.cell.provider) and \
-            cell.litellm_version in (first.buggy[0], first.fixed) else second
+            cell.litellm_version in (first.last_buggy, first.fixed) else second
         body = f"400: {case.match[0]}" if case.match else None  # red for the case's reason
         return Ran(cell, outcome=cell_outcome(cell, fabricated[(case.id, cell.litellm_version)], body=body))
 
@@ -184,9 +185,9 @@ def test_corpus_run_prints_one_line_per_case_the_score_last_and_writes_the_repor
     assert result.exit_code == 0, result.output
     lines = result.stdout.strip().splitlines()
     assert lines[-1] == "corpus: 1/2 reproduced"
-    assert lines[0].startswith(f"{first.id}: reproduced: red at buggy {first.buggy[0]}")
-    assert lines[1] == f"{second.id}: not reproduced: green at buggy {second.buggy[0]}"
-    assert runner.asked == [[first.buggy[0], first.fixed, second.buggy[0], second.fixed]]
+    assert lines[0].startswith(f"{first.id}: reproduced: red at buggy {first.last_buggy}")
+    assert lines[1] == f"{second.id}: not reproduced: green at buggy {second.last_buggy}"
+    assert runner.asked == [[first.last_buggy, first.fixed, second.last_buggy, second.fixed]]
     document = json.loads(report.read_text())
     assert document["score"] == "corpus: 1/2 reproduced" and [c["case"] for c in document["cases"]] == \
         [first.id, second.id]
@@ -198,9 +199,9 @@ def test_corpus_run_versions_that_do_not_install_are_not_run(monkeypatch, tmp_pa
     result = invoke(["corpus", "run", case.id, "--report", str(tmp_path / "r.json")], runner, monkeypatch)
     assert result.exit_code == 0, result.output
     assert result.stdout.strip().splitlines() == [
-        f"{case.id}: not run: buggy {case.buggy[0]}: litellm {case.buggy[0]} does not install: x",
+        f"{case.id}: not run: buggy {case.last_buggy}: litellm {case.last_buggy} does not install: x",
         "corpus: 0/1 reproduced"]
-    assert runner.asked == [[case.buggy[0]]]  # an open case: the buggy release only
+    assert runner.asked == [[case.last_buggy]]  # an open case: the buggy release only
 
 
 def test_corpus_run_refuses_an_unknown_case(monkeypatch):

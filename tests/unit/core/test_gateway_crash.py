@@ -38,7 +38,7 @@ def _setup(tmp_path, proxy) -> CellSetup:
     job = SimpleNamespace(run_id="r", feature="basic_messaging_streaming", provider="anthropic", faults=[],
                           scenario=None, strict_fidelity=False)
     provider = SimpleNamespace(id="anthropic", route="anthropic")
-    return CellSetup(job=job, settings=Settings(), manifest=SimpleNamespace(proxy_alias=lambda t, p: "m"),
+    return CellSetup(job=job, settings=Settings(), manifest=SimpleNamespace(proxy_alias=lambda t, p: "m", api_model=lambda t, p: "claude-sonnet-4-5"),
                      feature=None, provider=provider, check=Passing(), env=env, proxy=proxy, claude=tmp_path,
                      real=False, limiter=SimpleNamespace(acquire=lambda *a, **k: None))
 

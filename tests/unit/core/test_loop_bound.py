@@ -174,7 +174,8 @@ def test_a_tier_stopped_by_its_bound_reports_the_loop_not_a_crash(tmp_path):
 
     route = registry.ids()[0]
     provider = SimpleNamespace(id=route, route=route)
-    manifest = SimpleNamespace(proxy_alias=lambda tier, pid: "m", tiers={"sonnet": "claude-sonnet-4-5"})
+    manifest = SimpleNamespace(proxy_alias=lambda tier, pid: "m", api_model=lambda tier, pid: "claude-sonnet-4-5",
+                               tiers={"sonnet": "claude-sonnet-4-5"})
     job = SimpleNamespace(run_id="r", feature="f", provider=route, faults=[], scenario={}, strict_fidelity=False)
     limiter = SimpleNamespace(acquire=lambda *a, **k: None)
     setup = CellSetup(job=job, settings=Settings(cli_timeout_s=20), manifest=manifest, feature=None,
