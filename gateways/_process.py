@@ -2,8 +2,6 @@
 (the `process` runtime; the docker runtime has gateway images for LiteLLM only)."""
 from __future__ import annotations
 
-import subprocess
-
 from gateways.base import GatewayUnsupported
 
 
@@ -17,8 +15,7 @@ class GatewayProcessRuntime:
         """`spec`: worker.runtimes.ProxySpec (its `litellm_version` field carries this gateway's release)."""
         from ccmatrix.settings import get_settings
         from worker.runtimes.base import ProxyBootError
-        from worker.runtimes.process import ProcessHandle
-        from worker.sandbox import die_with_parent
+        from worker.runtimes.process import spawn
 
         if not getattr(sandbox, "production_routing", False):
             raise ProxyBootError(f"{self.gateway.name} runs only with production-shaped routing (an isolated "
@@ -26,17 +23,7 @@ class GatewayProcessRuntime:
                                  "configures the providers' real hostnames only")
         install = self.gateway.provision(get_settings().cache_dir, spec.litellm_version)
         cmd, env = self.gateway.command(install, spec, dict(getattr(sandbox, "gateway_env", {})))
-        log_path = spec.log_path or spec.config_path.with_suffix(".log")
-        log = open(log_path, "wb")
-        try:
-            process = subprocess.Popen(sandbox.wrap(cmd, cwd=spec.config_path.parent), stdin=subprocess.DEVNULL,
-                                       stdout=log, stderr=log, env=env, start_new_session=True,
-                                       preexec_fn=die_with_parent)
-        except OSError as error:
-            raise ProxyBootError(f"could not start {self.gateway.name}: {error}") from None
-        finally:
-            log.close()
-        return ProcessHandle(process, f"http://127.0.0.1:{spec.port}", log_path)
+        return spawn(cmd, env, spec, sandbox, self.gateway.name)
 
 
 def runtime_for(gateway, name: str):

@@ -29,7 +29,7 @@ from gateways import registry as gateways
 from providers import registry
 from providers.base import DirectEmulatorURL, host_map
 from worker.proxy import ProxyPool, RunningProxy
-from worker.proxy_config import build_config, write_config
+from worker.proxy_config import build_config
 from worker.sandbox import HTTPS_PORT, Sandbox, die_with_parent, want_isolation
 
 
@@ -159,7 +159,7 @@ class JobEnvironment:
                               real=self.real, profile=profile)
         for entry in config["model_list"]:
             entry["litellm_params"].update(extra_params or {})
-        path, digest = write_config(config, self.root / "proxy")
+        path, digest = gateways.get("litellm").write_config(config, self.root / "proxy")
         return self.pool.get(litellm_version, path, digest, self.sandbox,
                              env=registry.gateway_env(self.settings) if self.real else {})
 

@@ -7,7 +7,6 @@ harness's own settings on top (ccmatrix/gateway_profiles.py, gateway_profiles/li
 """
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -48,20 +47,6 @@ def build_config(
     from ccmatrix.gateway_profiles import load_profiles
 
     return load_profiles().apply({"model_list": entries}, profile or settings.gateway_profile)
-
-
-def write_config(config: dict[str, Any], directory: Path) -> tuple[Path, str]:
-    """Write the config (0600, it may hold credentials) and return (path, content hash)."""
-    text = to_yaml(config)
-    digest = hashlib.sha256(text.encode()).hexdigest()[:16]
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / f"litellm-{digest}.yaml"
-    if not path.exists():
-        tmp = path.with_suffix(".tmp")
-        tmp.touch(mode=0o600)
-        tmp.write_text(text)
-        tmp.replace(path)
-    return path, digest
 
 
 SECRET_PARAM_WORDS = ("key", "secret", "token", "password")

@@ -76,12 +76,7 @@ class LiteLLM(Gateway):
 
         return to_yaml(config)
 
-    config_suffix = ".yaml"
-
-    def write_config(self, config: dict[str, Any], directory: Path) -> tuple[Path, str]:
-        from worker.proxy_config import write_config
-
-        return write_config(config, directory)  # litellm-<digest>.yaml, as before
+    config_suffix = ".yaml"  # Gateway.write_config: litellm-<digest>.yaml, as before
 
     # --- the process -------------------------------------------------------------------------------------
     def runtime(self, name: str):

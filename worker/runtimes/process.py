@@ -52,14 +52,20 @@ class ProcessRuntime:
                **spec.env}   # real credentials, which the config names by os.environ/<NAME>
         cmd = [str(proxy_script(venv)), "--config", str(spec.config_path), "--host", "127.0.0.1",
                "--port", str(spec.port), "--num_workers", "1"]
-        log_path = spec.log_path or spec.config_path.with_suffix(".log")
-        log = open(log_path, "wb")  # a fresh log per boot: a boot error must not show an older boot's tail
-        try:
-            process = subprocess.Popen(sandbox.wrap(cmd, cwd=spec.config_path.parent), stdin=subprocess.DEVNULL,
-                                       stdout=log, stderr=log, env=env, start_new_session=True,
-                                       preexec_fn=die_with_parent)
-        except OSError as error:
-            raise ProxyBootError(f"could not start litellm: {error}") from None
-        finally:
-            log.close()
-        return ProcessHandle(process, f"http://127.0.0.1:{spec.port}", log_path)
+        return spawn(cmd, env, spec, sandbox, "litellm")
+
+
+def spawn(cmd: list[str], env: dict[str, str], spec: ProxySpec, sandbox, what: str) -> ProcessHandle:
+    """Start a gateway process inside the sandbox (its own session, dying with its parent), its output in a fresh
+    log per boot (a boot error must not show an older boot's tail)."""
+    log_path = spec.log_path or spec.config_path.with_suffix(".log")
+    log = open(log_path, "wb")
+    try:
+        process = subprocess.Popen(sandbox.wrap(cmd, cwd=spec.config_path.parent), stdin=subprocess.DEVNULL,
+                                   stdout=log, stderr=log, env=env, start_new_session=True,
+                                   preexec_fn=die_with_parent)
+    except OSError as error:
+        raise ProxyBootError(f"could not start {what}: {error}") from None
+    finally:
+        log.close()
+    return ProcessHandle(process, f"http://127.0.0.1:{spec.port}", log_path)

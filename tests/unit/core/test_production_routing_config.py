@@ -16,7 +16,8 @@ from ccmatrix.manifest import load_manifest
 from ccmatrix.settings import get_settings
 from providers import registry
 from providers.base import DirectEmulatorURL, direct, host_map
-from worker.proxy_config import build_config, write_config
+from gateways import registry as gateways
+from worker.proxy_config import build_config
 
 EMULATOR = "http://127.0.0.1:18080"
 ENDPOINT_KEYS = ("api_base", "aws_bedrock_runtime_endpoint", "base_url")
@@ -101,7 +102,7 @@ def test_without_a_namespace_the_entries_point_at_the_emulator(settings, tmp_pat
         if params["model"].startswith("vertex_ai/") and not endpoints:
             continue   # the pass-through route has no api_base (LiteLLM always calls the regional host)
         assert endpoints == [EMULATOR] and type(endpoints[0]) is str, params
-    path, _ = write_config(config, tmp_path / "proxy")   # YAML-safe: a plain str, not the marker class
+    path, _ = gateways.get("litellm").write_config(config, tmp_path / "proxy")   # YAML-safe: a plain str, not the marker class
     assert yaml.safe_load(path.read_text())["model_list"]
 
 

@@ -103,12 +103,16 @@ def test_claude_code_router_boots_with_its_key_and_port_in_a_home_of_its_own(man
 
 
 def test_litellm_plugin_is_the_config_it_always_had(manifest, tmp_path):
-    from worker.proxy_config import build_config, write_config
+    import yaml
+
+    from worker.proxy_config import build_config
 
     litellm = registry.get("litellm")
     ours = litellm.build_config(manifest, Settings(), "http://127.0.0.1:18080", tmp_path)
     assert ours == build_config(manifest, Settings(), "http://127.0.0.1:18080", tmp_path)
-    assert litellm.write_config(ours, tmp_path / "a")[1] == write_config(ours, tmp_path / "b")[1]
+    path, digest = litellm.write_config(ours, tmp_path / "a")
+    assert path.name == f"litellm-{digest}.yaml" and yaml.safe_load(path.read_text()) == ours  # the YAML LiteLLM reads
+    assert path.stat().st_mode & 0o077 == 0  # 0600: it may name credentials
     assert litellm.cli_model(manifest, "sonnet", "azure") == manifest.proxy_alias("sonnet", "azure")
     assert litellm.client_env("bedrock_passthrough", ours, "http://gw", "k")["CLAUDE_CODE_USE_BEDROCK"] == "1"
 
