@@ -109,26 +109,39 @@ class Thinking(CliCheck):
         if early is not None:
             return early
         blocks = thinking_blocks(run)
-        if not blocks:
-            return ctx.failed(run, "no thinking block reached the CLI")
-        if not all(b.get("signature") for b in blocks):
-            return ctx.failed(run, "a thinking block reached the CLI without its signature")
         display = display_asked(ctx) or model_default_display(ctx)
-        if display != "omitted" and not any((b.get("thinking") or "").strip() for b in blocks):
-            return ctx.failed(run, "the thinking blocks reached the CLI empty" + (
-                f" although the CLI asked for display {display!r}" if display else ""))
-        if (run.result.result or "").strip() != word:
-            return ctx.failed(run, f"expected {word!r}, the CLI printed {(run.result.result or '')[:200]!r}")
-        ctx.asserted(SIGNED)
-        if ctx.supporting("every model call the provider received asked for thinking"):
-            problem = upstream_thinking_problem(ctx)
-            if problem:
-                return ctx.failed(run, problem)
-        if ctx.supporting(EFFORT_KEPT):
-            problem = upstream_effort_problem(ctx)
-            if problem:
-                return ctx.failed(run, problem)
+        seen = self._cli_problem(run, blocks, word, display)
+        if seen is None:
+            ctx.asserted(SIGNED)
+        # What the provider received is judged whatever the CLI printed: a red tier names every reason the check can
+        # establish (the CLI's symptom and the upstream's cause), not just whichever is checked first — a truncated
+        # answer must not hide a dropped effort (corpus bedrock-converse-effort-dropped at 1.84.0).
+        problems = [p for p in (seen, *self._upstream_problems(ctx)) if p]
+        if problems:
+            return ctx.failed(run, "; ".join(problems))
         return ctx.passed(run, thinking_blocks=len(blocks), thinking_display=display)
+
+    @staticmethod
+    def _cli_problem(run, blocks: list[dict], word: str, display: str | None) -> str | None:
+        if not blocks:
+            return "no thinking block reached the CLI"
+        if not all(b.get("signature") for b in blocks):
+            return "a thinking block reached the CLI without its signature"
+        if display != "omitted" and not any((b.get("thinking") or "").strip() for b in blocks):
+            return "the thinking blocks reached the CLI empty" + (
+                f" although the CLI asked for display {display!r}" if display else "")
+        if (run.result.result or "").strip() != word:
+            return f"expected {word!r}, the CLI printed {(run.result.result or '')[:200]!r}"
+        return None
+
+    @staticmethod
+    def _upstream_problems(ctx: CheckContext) -> list[str]:
+        problems = []
+        if ctx.supporting("every model call the provider received asked for thinking"):
+            problems.append(upstream_thinking_problem(ctx))
+        if ctx.supporting(EFFORT_KEPT):
+            problems.append(upstream_effort_problem(ctx))
+        return [p for p in problems if p]
 
 
 CHECK = Thinking()

@@ -55,3 +55,29 @@ def test_the_models_default_display_applies_when_the_cli_names_none():
     # Opus 4.7 answers signature-only thinking by default (catalogue); Opus 4.5 answers text
     assert model_default_display(ctx("bedrock_converse", "claude-opus-4-7", [], [])) == "omitted"
     assert model_default_display(ctx("bedrock_converse", "claude-opus-4-5", [], [])) is None
+
+
+def test_a_red_tier_names_the_dropped_effort_beside_a_truncated_answer():
+    """The CLI's symptom must not hide the upstream's cause: at LiteLLM 1.84.0 on Bedrock Converse the answer lost its
+    first characters AND the effort never reached the provider (corpus bedrock-converse-effort-dropped)."""
+    from worker.checks import thinking
+
+    printed = {}
+
+    class Run:
+        duration_ms = 5
+        result = SimpleNamespace(result="HT1234")
+        transcript = SimpleNamespace(assistant_blocks=lambda kind: [{"thinking": "hmm", "signature": "sig"}])
+
+    base = ctx("bedrock_converse", "claude-sonnet-4-6", [ASKED_HIGH], [None])
+    failed = []
+    check_ctx = SimpleNamespace(
+        **vars(base),
+        run_cli=lambda prompt, **kw: printed.setdefault("run", Run()),
+        classify=lambda run: None, supporting=lambda name: True, asserted=lambda *n: None,
+        failed=lambda run, assertion: failed.append(assertion) or "red",
+        passed=lambda run, **kw: "green")
+    assert thinking.Thinking().run(check_ctx) == "red"
+    (assertion,) = failed
+    assert "the CLI printed 'HT1234'" in assertion
+    assert "effort high on 1 model call(s), 0 reached the provider" in assertion
