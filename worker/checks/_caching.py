@@ -149,12 +149,18 @@ class PromptCaching(CliCheck):
             return early
         upstream_1h = (sum(by_ttl(ctx.response_usage(c), "1h") for c in ctx.model_calls())
                        if ctx.sees_upstream else None)
-        problem = judge_tool_round(ctx, run, word) or judge_cli_usage(run, self.ttl, upstream_1h)
+        problem = judge_tool_round(ctx, run, word)
         if not problem:
-            ctx.asserted(CACHED)
+            # The CLI's view and the provider's are both judged: a red tier names the symptom the CLI saw and the
+            # cause upstream (e.g. 1h markers that reached the provider as 5m), not only the first one checked.
+            seen = judge_cli_usage(run, self.ttl, upstream_1h)
+            if not seen:
+                ctx.asserted(CACHED)
+            upstream = None
             if ctx.supporting("cache markers with the asked TTL reached the provider, and its usage passed through "
                               "unchanged"):
-                problem = judge_upstream(ctx, run, self.ttl)
+                upstream = judge_upstream(ctx, run, self.ttl)
+            problem = "; ".join(p for p in (seen, upstream) if p) or None
         extra = {"turn_usage": [_brief(u) for u in turn_usages(run)]}
         if ctx.sees_upstream:
             extra["upstream_usage"] = [_brief(ctx.response_usage(c)) for c in ctx.model_calls()]

@@ -140,3 +140,23 @@ def test_one_hour_needs_ephemeral_1h_tokens():
     no_split = _Run([(_u(900), {}), (_u(100, 800), {})], _u(1000, 800, 0, 0))
     assert "gateway dropped the 1h split" in _caching.judge_cli_usage(no_split, "1h", upstream_1h=1000)
     assert "no ephemeral_1h" in _caching.judge_cli_usage(no_split, "1h")
+
+
+def test_a_red_cache_tier_names_the_clis_symptom_and_the_upstream_cause(monkeypatch):
+    """Both views are judged: a silent 1h downgrade seen by the CLI must also name what reached the provider (corpus
+    bedrock-converse-message-ttl-downgrade: message-level 1h markers sent upstream as 5m)."""
+    from types import SimpleNamespace
+
+    monkeypatch.setattr(_caching, "judge_tool_round", lambda ctx, run, word: None)
+    monkeypatch.setattr(_caching, "judge_cli_usage", lambda run, ttl, up: "1h TTL silently downgraded: …")
+    monkeypatch.setattr(_caching, "judge_upstream",
+                        lambda ctx, run, ttl: "turn 1 carried cache markers with ttl ['5m'] upstream, expected 1h")
+    failed = []
+    run = SimpleNamespace(transcript=SimpleNamespace(stream_events=lambda: []))
+    ctx = SimpleNamespace(run_cli=lambda *a, **k: run, classify=lambda r: None, sees_upstream=True,
+                          model_calls=lambda: [], response_usage=lambda c: {}, supporting=lambda name: True,
+                          asserted=lambda *n: None, failed=lambda r, a, **kw: failed.append(a) or "red",
+                          passed=lambda r, **kw: "green")
+    from worker.checks.prompt_caching_1h import CHECK
+    assert CHECK.run(ctx) == "red"
+    assert "silently downgraded" in failed[0] and "expected 1h" in failed[0]
