@@ -155,8 +155,15 @@ PROXY_SCRIPTS = ("litellm", "litellm-proxy")  # the CLI that boots the proxy; th
 # main.py) imports vertexai in 1.79.3 … 1.85.0 and no longer in 1.93.0 (releases in between not read). Installed
 # alongside `litellm[proxy]==V` in one pip call, so the release's own pins win; an existing venv is topped up.
 VERTEX_EXTRAS = ("google-cloud-aiplatform>=1.38", "google-genai")
+# 1.95.0 … 1.97.x import `get_flat_dependant` from fastapi.dependencies.utils (proxy/management_endpoints/management_v1/
+# common.py) while requiring only `fastapi>=0.136.3,<1.0`; fastapi removed it in 0.140.7 (1.98.0's own comment:
+# "fastapi>=0.140.7 removed get_flat_dependant()", and it switched to get_flat_params). Measured 2026-11-29: 1.97.0 with
+# fastapi 0.165.0 (what pip picks today) dies at boot with that ImportError; 1.94.0 has no such import (PyPI wheels).
+# The fastapi of the release's own day is the one its users ran.
+FASTAPI_WITH_FLAT_DEPENDANT = ("fastapi<0.140.7",)
 EXTRA_REQUIREMENTS: tuple[tuple[tuple[int, int, int], tuple[int, int, int], tuple[str, ...]], ...] = (
     ((1, 77, 0), (1, 93, 0), VERTEX_EXTRAS),
+    ((1, 95, 0), (1, 98, 0), FASTAPI_WITH_FLAT_DEPENDANT),
 )
 EXTRAS_MARKER = ".ccmatrix-extras"
 

@@ -202,6 +202,14 @@ def test_vertex_dependencies_are_added_for_the_releases_that_import_them(version
     assert extra_requirements(version) == (list(VERTEX_EXTRAS) if wanted else [])
 
 
+@pytest.mark.parametrize("version, wanted", [("1.95.0", True), ("1.97.0", True), ("1.96.2", True), ("1.94.3", False),
+                                             ("1.98.0", False), ("1.108.7", False)])
+def test_releases_that_import_fastapis_removed_helper_get_the_fastapi_of_their_day(version, wanted):
+    from ccmatrix.provision import FASTAPI_WITH_FLAT_DEPENDANT, extra_requirements
+
+    assert extra_requirements(version) == (list(FASTAPI_WITH_FLAT_DEPENDANT) if wanted else [])
+
+
 def test_a_local_source_gets_no_extra_requirements():
     from ccmatrix.provision import extra_requirements
 
