@@ -192,3 +192,12 @@ def test_invoke_reads_betas_from_the_body_only(emu, job):
     assert ok.json()["content"][0]["text"] == "bedrock"
     refused = aws_post(emu, f"/model/{MID}/invoke", dict(INVOKE_BODY, anthropic_beta=["prompt-caching-scope-2026-01-05"]))
     assert "invalid beta flag" in _refused(refused)
+
+
+def test_invoke_accepts_the_tool_examples_beta_it_documents(emu, job):
+    # tool-examples-2025-10-29 is in the Bedrock Invoke beta whitelist (AWS's Claude Messages page, as LiteLLM 1.81.6
+    # keeps it); an undocumented neighbour is refused as before.
+    ok = aws_post(emu, f"/model/{MID}/invoke", dict(INVOKE_BODY, anthropic_beta=["tool-examples-2025-10-29"]))
+    assert ok.status_code == 200, ok.text
+    refused = aws_post(emu, f"/model/{MID}/invoke", dict(INVOKE_BODY, anthropic_beta=["tool-examples-2099-01-01"]))
+    assert refused.status_code == 400
