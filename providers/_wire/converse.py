@@ -385,8 +385,10 @@ def usage(u: dict) -> dict:
     out_usage = {"inputTokens": inp, "outputTokens": out, "totalTokens": inp + out + cr + cw,
                  "cacheReadInputTokens": cr, "cacheWriteInputTokens": cw}
     cc = u.get("cache_creation") or {}
+    # botocore's TokenUsage.cacheDetails: "Detailed breakdown of cache writes by TTL ... Sorted by TTL duration (1h
+    # before 5m)."
     details = [{"ttl": ttl, "inputTokens": cc.get(key, 0)}
-               for ttl, key in (("5m", "ephemeral_5m_input_tokens"), ("1h", "ephemeral_1h_input_tokens")) if cc.get(key)]
+               for ttl, key in (("1h", "ephemeral_1h_input_tokens"), ("5m", "ephemeral_5m_input_tokens")) if cc.get(key)]
     if details:
         out_usage["cacheDetails"] = details
     return out_usage

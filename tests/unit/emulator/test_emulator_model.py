@@ -331,3 +331,12 @@ def test_converse_cache_point_1h_details(emu, job):
             "messages": [{"role": "user", "content": [{"text": "Reply with exactly the word: c"}]}]}
     u = aws_post(emu, f"/model/{MID}/converse", body).json()["usage"]
     assert u["cacheDetails"] == [{"ttl": "1h", "inputTokens": u["cacheWriteInputTokens"]}] and u["cacheWriteInputTokens"] > 0
+
+
+def test_converse_cache_details_list_1h_before_5m():
+    # botocore TokenUsage.cacheDetails: "Sorted by TTL duration (1h before 5m)."
+    from providers._wire.converse import usage
+
+    u = usage({"input_tokens": 1, "output_tokens": 1, "cache_creation_input_tokens": 30,
+               "cache_creation": {"ephemeral_5m_input_tokens": 10, "ephemeral_1h_input_tokens": 20}})
+    assert [d["ttl"] for d in u["cacheDetails"]] == ["1h", "5m"]
