@@ -88,6 +88,49 @@ def judge_cli_usage(run, ttl: str, upstream_1h: int | None = None) -> str | None
     return None
 
 
+def client_ttls(ctx: CheckContext) -> set[str] | None:
+    """The TTLs of every cache marker in the model calls the CLI sent the gateway (5m where a marker names none),
+    from the recorder's capture of its requests; None when nothing was recorded."""
+    from providers._wire.capture import parse_body
+
+    captures = [c for c in ctx.client_reader() if c.get("method") == "POST"]
+    if not captures:
+        return None
+    ttls: set[str] = set()
+    for capture in captures:
+        try:
+            body = parse_body(capture.get("body"))
+        except ValueError:
+            continue
+        if not (isinstance(body, dict) and "messages" in body):
+            continue
+        system = body.get("system") if isinstance(body.get("system"), list) else []
+        blocks = [*(body.get("tools") or []), *system]
+        for message in body.get("messages") or []:
+            content = message.get("content") if isinstance(message, dict) else None
+            blocks += content if isinstance(content, list) else []
+        for block in blocks:
+            marker = block.get("cache_control") if isinstance(block, dict) else None
+            if isinstance(marker, dict):
+                ttls.add(str(marker.get("ttl") or "5m"))
+    return ttls
+
+
+def cli_did_not_ask(ctx: CheckContext, ttl: str) -> str | None:
+    """Why the row cannot test the gateway: the CLI itself asked for no cache entry with this TTL (a Claude Code
+    without ENABLE_PROMPT_CACHING_1H — 2.1.42 honours only ENABLE_PROMPT_CACHING_1H_BEDROCK, in its own Bedrock mode;
+    2.1.126 and later honour ENABLE_PROMPT_CACHING_1H; read from each CLI's bundle). None when it asked, or when the
+    CLI's requests were not recorded."""
+    if ttl == "5m":
+        return None
+    asked = client_ttls(ctx)
+    if asked is None or ttl in asked:
+        return None
+    return (f"the CLI asked for no {ttl} cache entry (its requests carried cache markers with ttl "
+            f"{sorted(asked) or 'none'}): this Claude Code does not ask for {ttl} through a gateway, so the row cannot "
+            "tell whether the gateway keeps it")
+
+
 def judge_upstream(ctx: CheckContext, run, ttl: str) -> str | None:
     # Turn 1 and turn 2 as the provider saw them (worker/checks/_tools.py locate_round): attempts it refused and the
     # CLI retried (e.g. a beta the platform does not accept) are not turns and create no cache.
@@ -147,6 +190,9 @@ class PromptCaching(CliCheck):
         early = ctx.classify(run)
         if early is not None:
             return early
+        unasked = cli_did_not_ask(ctx, self.ttl)
+        if unasked:
+            return TierResult.not_tested(unasked, cause="client", duration_ms=run.duration_ms)
         upstream_1h = (sum(by_ttl(ctx.response_usage(c), "1h") for c in ctx.model_calls())
                        if ctx.sees_upstream else None)
         problem = judge_tool_round(ctx, run, word)

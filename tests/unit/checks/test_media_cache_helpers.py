@@ -153,10 +153,44 @@ def test_a_red_cache_tier_names_the_clis_symptom_and_the_upstream_cause(monkeypa
                         lambda ctx, run, ttl: "turn 1 carried cache markers with ttl ['5m'] upstream, expected 1h")
     failed = []
     run = SimpleNamespace(transcript=SimpleNamespace(stream_events=lambda: []))
+    asked_1h = [{"method": "POST", "body": json.dumps({"messages": [], "system": [
+        {"type": "text", "text": "x", "cache_control": {"type": "ephemeral", "ttl": "1h"}}]})}]
     ctx = SimpleNamespace(run_cli=lambda *a, **k: run, classify=lambda r: None, sees_upstream=True,
+                          client_reader=lambda: asked_1h,
                           model_calls=lambda: [], response_usage=lambda c: {}, supporting=lambda name: True,
                           asserted=lambda *n: None, failed=lambda r, a, **kw: failed.append(a) or "red",
                           passed=lambda r, **kw: "green")
     from worker.checks.prompt_caching_1h import CHECK
     assert CHECK.run(ctx) == "red"
     assert "silently downgraded" in failed[0] and "expected 1h" in failed[0]
+
+
+def _client(*markers):
+    body = {"messages": [{"role": "user", "content": [{"type": "text", "text": "hi", "cache_control": m}
+                                                      for m in markers]}]}
+    captures = [{"method": "POST", "body": json.dumps(body)}]
+    from types import SimpleNamespace
+    return SimpleNamespace(client_reader=lambda: captures)
+
+
+def test_a_cli_that_asked_for_no_1h_entry_cannot_test_the_gateway():
+    """Claude Code 2.1.42 honours only ENABLE_PROMPT_CACHING_1H_BEDROCK (its own Bedrock mode): through a gateway it
+    sends plain ephemeral markers, and a 5m write is then not the gateway's downgrade."""
+    reason = _caching.cli_did_not_ask(_client({"type": "ephemeral"}), "1h")
+    assert reason and "asked for no 1h cache entry" in reason and "['5m']" in reason
+    assert _caching.cli_did_not_ask(_client({"type": "ephemeral"}, {"type": "ephemeral", "ttl": "1h"}), "1h") is None
+    assert _caching.cli_did_not_ask(_client({"type": "ephemeral"}), "5m") is None
+
+
+def test_a_1h_tier_whose_cli_did_not_ask_is_not_tested_not_failed(monkeypatch):
+    from types import SimpleNamespace
+
+    from worker.checks.prompt_caching_1h import CHECK
+
+    run = SimpleNamespace(duration_ms=3, transcript=SimpleNamespace(stream_events=lambda: []))
+    ctx = _client({"type": "ephemeral"})
+    ctx.run_cli = lambda *a, **k: run
+    ctx.classify = lambda r: None
+    ctx.failed = lambda *a, **k: pytest.fail("a gateway fail for what the CLI never asked")
+    outcome = CHECK.run(ctx)
+    assert outcome.status.value == "not_tested" and outcome.cause == "client"
