@@ -20,14 +20,23 @@ CCMATRIX = str(Path(sys.executable).parent / "ccmatrix")
 
 MODELLED = [
     "anthropic-signed-empty-thinking-stripped",
+    "anthropic-stream-model-not-restamped",
     "bedrock-converse-cache-control-dropped",
+    "bedrock-converse-effort-dropped",
+    "bedrock-converse-message-ttl-downgrade",
+    "bedrock-converse-stream-first-delta-dropped",
     "bedrock-count-tokens-local-fallback",
+    "bedrock-effort-dropped",
+    "bedrock-invoke-context-management-extra-input",
+    "bedrock-invoke-prompt-caching-scope-beta",
+    "bedrock-web-search-server-tool",
     "vertex-context-1m-beta-dropped",
     "vertex-count-tokens-gemini-counter",
     "vertex-count-tokens-version-suffix",
     "vertex-effort-stripped",
     "vertex-prompt-caching-scope-beta",
 ]
+OPEN = {"bedrock-web-search-server-tool"}  # no fixed release: only its buggy side runs
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +59,10 @@ def test_case_reproduced_at_buggy_and_fixed_release(corpus_run, case_id):
     assert case["verdict"] == "reproduced", json.dumps(case, indent=1)[:3000]
     # both releases really ran: the buggy one red for the case's reason, the fixed one not
     assert case["buggy"]["red_for_case"], case["buggy"]
-    assert case["fixed"] and not case["fixed"].get("red_for_case"), case["fixed"]
+    if case_id in OPEN:
+        assert case["fixed"] is None
+    else:
+        assert case["fixed"] and case["fixed"].get("status") and not case["fixed"].get("red_for_case"), case["fixed"]
 
 
 def test_the_score_line_counts_them(corpus_run):
