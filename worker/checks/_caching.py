@@ -12,6 +12,7 @@ import secrets
 
 from ccmatrix.outcomes import TierResult
 from worker.check import CheckContext, CliCheck
+from worker.checks._client import client_bodies
 from worker.checks._tools import BASH_PROMPT, TOOL_ROUND, judge_tool_round, locate_round, ran_tool_id
 
 ENV = {"5m": {}, "1h": {"ENABLE_PROMPT_CACHING_1H": "1"}}
@@ -91,19 +92,10 @@ def judge_cli_usage(run, ttl: str, upstream_1h: int | None = None) -> str | None
 def client_ttls(ctx: CheckContext) -> set[str] | None:
     """The TTLs of every cache marker in the model calls the CLI sent the gateway (5m where a marker names none),
     from the recorder's capture of its requests; None when nothing was recorded."""
-    from providers._wire.capture import parse_body
-
-    captures = [c for c in ctx.client_reader() if c.get("method") == "POST"]
-    if not captures:
+    if not any(c.get("method") == "POST" for c in ctx.client_reader()):
         return None
     ttls: set[str] = set()
-    for capture in captures:
-        try:
-            body = parse_body(capture.get("body"))
-        except ValueError:
-            continue
-        if not (isinstance(body, dict) and "messages" in body):
-            continue
+    for body in client_bodies(ctx, model_calls_only=True):
         system = body.get("system") if isinstance(body.get("system"), list) else []
         blocks = [*(body.get("tools") or []), *system]
         for message in body.get("messages") or []:

@@ -5,6 +5,7 @@ import secrets
 
 from ccmatrix.outcomes import TierResult
 from worker.check import CheckContext, CliCheck
+from worker.checks._client import client_bodies
 
 
 def thinking_blocks(run) -> list[dict]:
@@ -30,15 +31,9 @@ def display_asked(ctx: CheckContext) -> str | None:
     """The `thinking.display` the CLI asked the gateway for (from the recorder's capture of its requests): Claude Code
     2.1.332 asks for `omitted` in headless sessions, and then the API answers signature-only blocks
     (`"thinking": ""`). None when the CLI did not say, or nothing was recorded."""
-    from providers._wire.capture import parse_body
-
     asked = set()
-    for capture in ctx.client_reader():
-        try:
-            body = parse_body(capture.get("body")) if capture.get("method") == "POST" else None
-        except ValueError:
-            continue
-        thinking = body.get("thinking") if isinstance(body, dict) else None
+    for body in client_bodies(ctx):
+        thinking = body.get("thinking")
         if isinstance(thinking, dict) and thinking.get("display"):
             asked.add(thinking["display"])
     return "omitted" if "omitted" in asked else (next(iter(asked)) if asked else None)
@@ -58,16 +53,8 @@ def model_default_display(ctx: CheckContext) -> str | None:
 def efforts_asked(ctx: CheckContext) -> list[str | None]:
     """The `output_config.effort` of each model call the CLI sent the gateway (None: that call named none), from the
     recorder's capture of the CLI's requests."""
-    from providers._wire.capture import parse_body
-
     asked = []
-    for capture in ctx.client_reader():
-        try:
-            body = parse_body(capture.get("body")) if capture.get("method") == "POST" else None
-        except ValueError:
-            continue
-        if not (isinstance(body, dict) and "messages" in body):
-            continue
+    for body in client_bodies(ctx, model_calls_only=True):
         config = body.get("output_config")
         asked.append(str(config["effort"]) if isinstance(config, dict) and config.get("effort") else None)
     return asked
