@@ -184,7 +184,24 @@ def litellm_venv(cache_dir: Path, version: str) -> Path:
     """`.cache/litellm/<version>` for a release, `.cache/litellm/src-<hash12>` for a local tree or wheel spec."""
     from ccmatrix.local_source import slug
 
-    return Path(cache_dir) / "litellm" / slug(version)
+    # Resolved: a venv's scripts name its interpreter by the absolute path it was created at, so a cache reached
+    # through a symlink (a second checkout sharing .cache) must not bake the link's path into them.
+    return Path(cache_dir).resolve() / "litellm" / slug(version)
+
+
+def runnable_script(script: Path) -> bool:
+    """Whether a console script can start: it exists and the interpreter its `#!` line names exists (a venv whose
+    path moved, or was created through a path that is gone, keeps scripts pointing nowhere: "No such file or
+    directory" at exec)."""
+    try:
+        with open(script, "rb") as handle:
+            first = handle.readline(4096)
+    except OSError:
+        return False
+    if not first.startswith(b"#!"):
+        return True
+    words = first[2:].strip().split()
+    return bool(words) and Path(words[0].decode(errors="replace")).exists()
 
 
 def litellm_installed_version(venv: Path) -> str | None:
@@ -271,7 +288,7 @@ def ensure_litellm(cache_dir: Path, version: str) -> Path:
     with FileLock(str(venv) + ".lock", timeout=3600):
         extras = [] if source else extra_requirements(version)
         extras_marker = venv / EXTRAS_MARKER
-        if marker.exists() and proxy_script(venv).exists() and (source is None or _same_source(marker, source)):
+        if marker.exists() and runnable_script(proxy_script(venv)) and (source is None or _same_source(marker, source)):
             if extras and not (extras_marker.exists() and extras_marker.read_text() == " ".join(extras)):
                 pip = [str(venv / "bin" / "pip")]
                 wanted = [f"litellm[proxy]=={version}", *extras]  # with the release, so its pins hold

@@ -214,3 +214,25 @@ def test_a_local_source_gets_no_extra_requirements():
     from ccmatrix.provision import extra_requirements
 
     assert extra_requirements("/src/litellm#sha256=" + "0" * 64) == []
+
+
+def test_a_venv_whose_scripts_name_a_missing_interpreter_is_not_runnable(tmp_path):
+    """A LiteLLM venv created through a path that is gone (a second checkout's .cache symlink, removed) keeps its
+    marker and its scripts, but exec fails with "No such file or directory": provisioning must rebuild it."""
+    from ccmatrix.provision import runnable_script
+
+    good, bad, plain = tmp_path / "good", tmp_path / "bad", tmp_path / "plain"
+    good.write_text("#!/bin/sh\n")
+    bad.write_text(f"#!{tmp_path}/gone/bin/python3.11\n# -*- coding: utf-8 -*-\n")
+    plain.write_text("echo hi\n")
+    assert runnable_script(good) and runnable_script(plain)
+    assert not runnable_script(bad) and not runnable_script(tmp_path / "missing")
+
+
+def test_the_venv_path_is_the_resolved_cache_path(tmp_path):
+    from ccmatrix.provision import litellm_venv
+
+    real = tmp_path / "real"
+    real.mkdir()
+    (tmp_path / "link").symlink_to(real)
+    assert litellm_venv(tmp_path / "link", "1.2.3") == real / "litellm" / "1.2.3"
